@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/gopbx/gopbx/internal/pbx"
+)
+
+const tenantCols = `id, name, domain, enabled, website, timezone, currency, region,
+	max_extensions, max_concurrent_calls, settings, password_policy, created_at, updated_at`
+
+var tenantList = &listSpec{
+	fields: map[string]column{
+		"id":                   {"id", colID},
+		"name":                 {"name", colText},
+		"domain":               {"domain", colText},
+		"enabled":              {"enabled", colBool},
+		"website":              {"website", colText},
+		"timezone":             {"timezone", colText},
+		"currency":             {"currency", colText},
+		"region":               {"region", colText},
+		"max_extensions":       {"max_extensions", colInt},
+		"max_concurrent_calls": {"max_concurrent_calls", colInt},
+		"created_at":           {"created_at", colTime},
+	},
+	search:  []string{"name", "domain"},
+	orderBy: "id ASC",
+}
+
+func scanTenant(row interface{ Scan(...any) error }) (pbx.Tenant, error) {
+	var t pbx.Tenant
+	var website sql.NullString
+	var settings, policy string
+	var created, updated int64
+	err := row.Scan(&t.ID, &t.Name, &t.Domain, &t.Enabled, &website, &t.Timezone, &t.Currency, &t.Region,
+		&t.MaxExtensions, &t.MaxConcurrentCalls, &settings, &policy, &created, &updated)
+	t.Website = website.String
+	t.Settings, t.PasswordPolicy = []byte(settings), []byte(policy)
+	t.CreatedAt, t.UpdatedAt = msTime(created), msTime(updated)
+	return t, err
+}
+
+func jsonOrEmpty(b []byte) string {
+	if len(b) == 0 {
+		return "{}"
+	}
+	return string(b)
+}
+
+// CreateTenant stores a new tenant and gives it an ID. A domain already in
+// use is ECONFLICT naming "domain".
+func (s *DB) CreateTenant(ctx context.Context, t *pbx.Tenant) error {
+	t.ID = pbx.TenantID(s.NewID())
+	t.Domain = strings.ToLower(t.Domain)
+	now := s.nowMS()
+	_, err := s.exec(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		t.ID, t.Name, t.Domain, t.Enabled, nullString(t.Website), t.Timezone, t.Currency, t.Region,
+		t.MaxExtensions, t.MaxConcurrentCalls, jsonOrEmpty(t.Settings), jsonOrEmpty(t.PasswordPolicy), now, now)
+	if isUniqueViolation(err) {
+		return &pbx.Error{Code: pbx.ECONFLICT, Field: "domain", Message: "domain already in use"}
+	} else if err != nil {
+		return fmt.Errorf("create tenant: %w", err)
+	}
+	t.CreatedAt, t.UpdatedAt = msTime(now), msTime(now)
+	return nil
+}
+
+// UpdateTenant writes every field of t back.
+func (s *DB) UpdateTenant(ctx context.Context, t *pbx.Tenant) error {
+	t.Domain = strings.ToLower(t.Domain)
+	now := s.nowMS()
+	res, err := s.exec(ctx, `UPDATE tenants SET name=?, domain=?, enabled=?, website=?, timezone=?, currency=?, region=?,
+		max_extensions=?, max_concurrent_calls=?, settings=?, password_policy=?, updated_at=? WHERE id=?`,
+		t.Name, t.Domain, t.Enabled, nullString(t.Website), t.Timezone, t.Currency, t.Region,
+		t.MaxExtensions, t.MaxConcurrentCalls, jsonOrEmpty(t.Settings), jsonOrEmpty(t.PasswordPolicy), now, t.ID)
+	if isUniqueViolation(err) {
+		return &pbx.Error{Code: pbx.ECONFLICT, Field: "domain", Message: "domain already in use"}
+	} else if err != nil {
+		return fmt.Errorf("update tenant: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return pbx.Errorf(pbx.ENOTFOUND, "tenant not found")
+	}
+	t.UpdatedAt = msTime(now)
+	return nil
+}
+
+// Tenant returns the tenant with the given ID.
+func (s *DB) Tenant(ctx context.Context, id pbx.TenantID) (pbx.Tenant, error) {
+	t, err := scanTenant(s.queryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+	return t, notFound(err, "tenant")
+}
+
+// TenantByDomain returns the tenant whose SIP domain is domain (any case).
+// Signalling uses it to find the tenant of every request.
+func (s *DB) TenantByDomain(ctx context.Context, domain string) (pbx.Tenant, error) {
+	t, err := scanTenant(s.queryRow(ctx, `SELECT `+tenantCols+` FROM tenants WHERE domain = ?`, strings.ToLower(domain)))
+	return t, notFound(err, "tenant")
+}
+
+// DeleteTenant removes a tenant and, by cascade, everything it owns.
+func (s *DB) DeleteTenant(ctx context.Context, id pbx.TenantID) error {
+	res, err := s.exec(ctx, `DELETE FROM tenants WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete tenant: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return pbx.Errorf(pbx.ENOTFOUND, "tenant not found")
+	}
+	return nil
+}
+
+// ListTenants returns a page of tenants and the total that match. When
+// dealer is not zero, only the tenants assigned to that dealer are seen.
+func (s *DB) ListTenants(ctx context.Context, dealer pbx.ID, opts ListOptions) ([]pbx.Tenant, int, error) {
+	where, args, order, limit, offset, err := s.compile(tenantList, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	base := ` FROM tenants WHERE 1=1`
+	var pre []any
+	if dealer != 0 {
+		base += ` AND id IN (SELECT tenant_id FROM tenant_dealers WHERE dealer_id = ?)`
+		pre = append(pre, dealer)
+	}
+	args = append(pre, args...)
+	var total int
+	if err := s.queryRow(ctx, `SELECT COUNT(*)`+base+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("list tenants: %w", err)
+	}
+	rows, err := s.query(ctx, `SELECT `+tenantCols+base+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []pbx.Tenant
+	for rows.Next() {
+		t, err := scanTenant(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list tenants: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, total, rows.Err()
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
