@@ -65,6 +65,24 @@ type tokenOutput struct {
 	Body tokenBody
 }
 
+// authTokenOutput is the token shape of the /auth/* operations, which
+// PortSIP documents without expires_at and role.
+type authTokenOutput struct {
+	Body struct {
+		TokenType    string `json:"token_type"`
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+		ExpiresIn    int    `json:"expires_in"`
+	}
+}
+
+func authToken(t *tokenOutput) *authTokenOutput {
+	out := &authTokenOutput{}
+	out.Body.TokenType, out.Body.AccessToken = t.Body.TokenType, t.Body.AccessToken
+	out.Body.RefreshToken, out.Body.ExpiresIn = t.Body.RefreshToken, t.Body.ExpiresIn
+	return out
+}
+
 type loginStatus struct {
 	Body struct {
 		AccessToken string `json:"access_token"`
@@ -99,8 +117,12 @@ func (s *Server) registerAuth() {
 			return s.login(ctx, in.Body.Username, in.Body.Password, in.Body.Domain)
 		})
 	handle(s, huma.Operation{OperationID: "sign_in", Method: http.MethodPost, Path: "/auth/sign_in", Tags: tags, Summary: "Sign in with credentials"},
-		public, func(ctx context.Context, _ *principal, in *loginInput) (*tokenOutput, error) {
-			return s.login(ctx, in.Body.Username, in.Body.Password, in.Body.Domain)
+		public, func(ctx context.Context, _ *principal, in *loginInput) (*authTokenOutput, error) {
+			t, err := s.login(ctx, in.Body.Username, in.Body.Password, in.Body.Domain)
+			if err != nil {
+				return nil, err
+			}
+			return authToken(t), nil
 		})
 	handle(s, huma.Operation{OperationID: "get_login", Method: http.MethodGet, Path: "/login", Tags: tags, Summary: "Get login status of current session"},
 		anyone, func(ctx context.Context, p *principal, _ *struct {
@@ -122,7 +144,7 @@ func (s *Server) registerAuth() {
 	handle(s, huma.Operation{OperationID: "logout", Method: http.MethodPost, Path: "/logout", Tags: tags, Summary: "Log out from system"}, anyone, logout)
 	handle(s, huma.Operation{OperationID: "sign_out", Method: http.MethodPost, Path: "/auth/sign_out", Tags: tags, Summary: "Sign out from system."}, anyone, logout)
 	handle(s, huma.Operation{OperationID: "refresh_token", Method: http.MethodPost, Path: "/auth/refresh_token", Tags: tags, Summary: "Refresh the access token."},
-		public, func(ctx context.Context, _ *principal, in *refreshInput) (*tokenOutput, error) {
+		public, func(ctx context.Context, _ *principal, in *refreshInput) (*authTokenOutput, error) {
 			t, err := s.db.TokenByRefresh(ctx, hashToken(in.Body.RefreshToken))
 			if err != nil {
 				return nil, pbx.Errorf(pbx.EUNAUTHORIZED, "invalid refresh token")
@@ -131,7 +153,11 @@ func (s *Server) registerAuth() {
 			if err := s.db.DeleteToken(ctx, t.ID); err != nil {
 				return nil, err
 			}
-			return s.issue(ctx, t.Kind, t.Principal, t.Tenant, t.Scope, t.Role)
+			out, err := s.issue(ctx, t.Kind, t.Principal, t.Tenant, t.Scope, t.Role)
+			if err != nil {
+				return nil, err
+			}
+			return authToken(out), nil
 		})
 	handle(s, huma.Operation{OperationID: "auth_user", Method: http.MethodGet, Path: "/auth/user", Tags: tags, Summary: "Get the authentication information of the logged-in user."},
 		anyone, func(ctx context.Context, p *principal, _ *struct{}) (*authUser, error) {

@@ -110,8 +110,11 @@ func installErrorModel() {
 			for _, e := range errs {
 				var d *huma.ErrorDetail
 				if errors.As(e, &d) {
-					field := fieldOf(d)
-					body.Errors = append(body.Errors, ErrorItem{Code: code, Message: field + ": " + d.Message, Detail: fieldDetail{Field: field}})
+					item := ErrorItem{Code: code, Message: d.Message}
+					if field := fieldOf(d); field != "" {
+						item.Message, item.Detail = field+": "+d.Message, fieldDetail{Field: field}
+					}
+					body.Errors = append(body.Errors, item)
 					continue
 				}
 				if inner := apiError(e); status >= 500 || pbx.ErrorCode(e) != pbx.EINTERNAL {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -137,6 +138,11 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		// PortSIP's API speaks JSON only; a client that labels its JSON
+		// otherwise (curl's default form type) is read as JSON all the same.
+		if r.Method == http.MethodPost && !strings.Contains(r.Header.Get("Content-Type"), "json") {
+			r.Header.Set("Content-Type", "application/json")
+		}
 		s.mux.ServeHTTP(w, r)
 	})
 }

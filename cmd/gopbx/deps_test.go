@@ -1,0 +1,68 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/gopbx/gopbx/"
+
+// forbidden holds the import rules of docs/ARCHITECTURE.md: dependencies
+// point inward (cmd -> edges -> core -> pbx). Each key is a package (or a
+// prefix ending in "/"), each value the gopbx packages it must not import.
+var forbidden = map[string][]string{
+	"internal/pbx":       {"internal/"}, // the nouns import nothing of gopbx
+	"internal/query":     {"internal/store", "internal/api", "internal/signaling", "internal/call", "internal/media", "internal/registrar"},
+	"internal/store":     {"internal/api", "internal/signaling"},
+	"internal/certs":     {"internal/"},
+	"internal/media/":    {"internal/api", "internal/signaling", "internal/store", "internal/call", "internal/registrar"},
+	"internal/media":     {"internal/api", "internal/signaling", "internal/store", "internal/call", "internal/registrar"},
+	"internal/call":      {"internal/api", "internal/signaling", "internal/store", "internal/registrar"},
+	"internal/registrar": {"internal/api", "internal/signaling", "internal/call", "internal/media"},
+	"internal/signaling": {"internal/api", "internal/media"},
+	"internal/api":       {"internal/signaling", "internal/media", "internal/call/"},
+}
+
+// TestImportRules fails when a non-test file of a package imports what the
+// architecture forbids it.
+func TestImportRules(t *testing.T) {
+	root := filepath.Join("..", "..")
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(filepath.Join(root, "internal"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			dep, ok := strings.CutPrefix(p, module)
+			if !ok || dep == rel {
+				continue
+			}
+			for pkg, bad := range forbidden {
+				if !(rel == pkg || (strings.HasSuffix(pkg, "/") && strings.HasPrefix(rel, pkg))) {
+					continue
+				}
+				for _, b := range bad {
+					if dep == b || (strings.HasSuffix(b, "/") && strings.HasPrefix(dep, b)) || strings.HasPrefix(dep, b+"/") {
+						t.Errorf("%s imports %s: the architecture forbids it", path, dep)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

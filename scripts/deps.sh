@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# deps.sh: install what gopbx's tests need on a Debian machine, idempotently.
+# Only packages that are missing are installed; nothing else is touched.
+set -euo pipefail
+pkgs=(postgresql baresip baresip-core sipsak sipvicious kamailio kamailio-extra-modules linphone-cli sox espeak-ng python3 iproute2)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Kamailio and PostgreSQL may start system services on install: the tests run
+# their own instances on free ports, so stop the packaged ones if they run.
+for svc in kamailio postgresql; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
