@@ -53,10 +53,36 @@ func jsonOrEmpty(b []byte) string {
 // CreateTenant stores a new tenant and gives it an ID. A domain already in
 // use is ECONFLICT naming "domain".
 func (s *DB) CreateTenant(ctx context.Context, t *pbx.Tenant) error {
-	t.ID = pbx.TenantID(s.NewID())
+	return s.tx(ctx, func(tx *Tx) error { return tx.insertTenant(ctx, t) })
+}
+
+// CreateDealerTenant stores a new tenant and assigns it to dealer in one
+// transaction, so that a dealer's tenant is never left unassigned. A dealer
+// that already has maxTenants tenants gets EFORBIDDEN and nothing is written.
+func (s *DB) CreateDealerTenant(ctx context.Context, dealer pbx.ID, maxTenants int, t *pbx.Tenant) error {
+	return s.tx(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM tenant_dealers WHERE dealer_id = ?`, dealer).Scan(&n); err != nil {
+			return fmt.Errorf("create tenant: %w", err)
+		}
+		if n >= maxTenants {
+			return pbx.Errorf(pbx.EFORBIDDEN, "the dealer may have at most %d tenants", maxTenants)
+		}
+		if err := tx.insertTenant(ctx, t); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO tenant_dealers (tenant_id, dealer_id) VALUES (?, ?)`, t.ID, dealer); err != nil {
+			return fmt.Errorf("create tenant: %w", err)
+		}
+		return nil
+	})
+}
+
+func (tx *Tx) insertTenant(ctx context.Context, t *pbx.Tenant) error {
+	t.ID = pbx.TenantID(tx.s.NewID())
 	t.Domain = strings.ToLower(t.Domain)
-	now := s.nowMS()
-	_, err := s.exec(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	now := tx.s.nowMS()
+	_, err := tx.exec(ctx, `INSERT INTO tenants (`+tenantCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		t.ID, t.Name, t.Domain, t.Enabled, nullString(t.Website), t.Timezone, t.Currency, t.Region,
 		t.MaxExtensions, t.MaxConcurrentCalls, jsonOrEmpty(t.Settings), jsonOrEmpty(t.PasswordPolicy), now, now)
 	if isUniqueViolation(err) {
@@ -101,16 +127,49 @@ func (s *DB) TenantByDomain(ctx context.Context, domain string) (pbx.Tenant, err
 	return t, notFound(err, "tenant")
 }
 
-// DeleteTenant removes a tenant and, by cascade, everything it owns.
+// DeleteTenant removes a tenant and, by cascade, everything it owns: its
+// users, numbers, dealer assignments and logs. Sessions of its users are
+// revoked, and system accounts that had switched into it are switched back
+// to the system scope, in the same transaction.
 func (s *DB) DeleteTenant(ctx context.Context, id pbx.TenantID) error {
-	res, err := s.exec(ctx, `DELETE FROM tenants WHERE id = ?`, id)
+	return s.tx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `DELETE FROM tenants WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("delete tenant: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return pbx.Errorf(pbx.ENOTFOUND, "tenant not found")
+		}
+		for _, q := range []string{
+			`DELETE FROM tokens WHERE tenant_id = ?`,
+			`UPDATE tokens SET scope_tenant_id = 0 WHERE scope_tenant_id = ?`,
+			`DELETE FROM audit_logs WHERE tenant_id = ?`,
+			`DELETE FROM event_logs WHERE tenant_id = ?`,
+		} {
+			if _, err := tx.exec(ctx, q, id); err != nil {
+				return fmt.Errorf("delete tenant: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Counts are the numbers of objects the system status shows.
+type Counts struct {
+	Tenants int
+	Dealers int
+	Users   int
+}
+
+// Count returns how many tenants, dealers and users the system has.
+func (s *DB) Count(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM tenants), (SELECT COUNT(*) FROM dealers), (SELECT COUNT(*) FROM users)`).
+		Scan(&c.Tenants, &c.Dealers, &c.Users)
 	if err != nil {
-		return fmt.Errorf("delete tenant: %w", err)
+		return c, fmt.Errorf("count: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "tenant not found")
-	}
-	return nil
+	return c, nil
 }
 
 // ListTenants returns a page of tenants and the total that match. When
@@ -148,3 +207,12 @@ func (s *DB) ListTenants(ctx context.Context, dealer pbx.ID, opts ListOptions) (
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// DeleteTenantTokens revokes the sessions of every user of tenant, as
+// disabling the tenant must. System accounts switched into it keep theirs.
+func (s *DB) DeleteTenantTokens(ctx context.Context, tenant pbx.TenantID) error {
+	if _, err := s.exec(ctx, `DELETE FROM tokens WHERE tenant_id = ?`, tenant); err != nil {
+		return fmt.Errorf("delete tenant tokens: %w", err)
+	}
+	return nil
+}
