@@ -33,6 +33,8 @@ type Config struct {
 	SIPTCP        string
 	SIPTLS        string
 	SIPPublicAddr string
+	SIPDigest     string
+	SIPAllow      string
 	RTPPorts      string
 }
 
@@ -50,6 +52,7 @@ func NewConfig() Config {
 		SIPUDP:          ":5060",
 		SIPTCP:          ":5063",
 		SIPTLS:          ":5061",
+		SIPDigest:       "MD5",
 		RTPPorts:        "45000-65000",
 	}
 }
@@ -72,6 +75,8 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.SIPTCP, "sip-tcp", c.SIPTCP, "SIP over TCP address (empty disables)")
 	fs.StringVar(&c.SIPTLS, "sip-tls", c.SIPTLS, "SIP over TLS address (empty disables)")
 	fs.StringVar(&c.SIPPublicAddr, "sip-public-addr", c.SIPPublicAddr, "public address for Via, Contact and SDP when behind NAT")
+	fs.StringVar(&c.SIPDigest, "sip-digest", c.SIPDigest, "digest algorithms challenges offer, in order: MD5, SHA-256 (RFC 8760)")
+	fs.StringVar(&c.SIPAllow, "sip-allow", c.SIPAllow, "IPs and CIDRs never rate limited or blocked, comma separated")
 	fs.StringVar(&c.RTPPorts, "rtp-ports", c.RTPPorts, "RTP port range, LOW-HIGH")
 	return fs
 }
@@ -115,6 +120,13 @@ func (c *Config) parse(args []string, getenv func(string) string, out io.Writer)
 	}
 	if _, _, err := c.rtpRange(); err != nil {
 		return err
+	}
+	for _, a := range strings.Split(c.SIPDigest, ",") {
+		switch strings.ToUpper(strings.TrimSpace(a)) {
+		case "MD5", "SHA-256":
+		default:
+			return fmt.Errorf("--sip-digest: want MD5 and/or SHA-256, got %q", a)
+		}
 	}
 	if c.Data == "" {
 		return fmt.Errorf("--data: must not be empty")

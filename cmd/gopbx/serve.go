@@ -16,6 +16,7 @@ import (
 
 	"github.com/gopbx/gopbx/internal/api"
 	"github.com/gopbx/gopbx/internal/certs"
+	"github.com/gopbx/gopbx/internal/signaling"
 	"github.com/gopbx/gopbx/internal/store"
 )
 
@@ -27,15 +28,15 @@ type Main struct {
 	Now    func() time.Time
 	Log    *slog.Logger
 
-	DB       *store.DB
-	API      *api.Server
-	apiLn    net.Listener
-	provLn   net.Listener
-	servers  []*http.Server
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closers  []func() error
-	sipAddrs map[string]string
+	DB      *store.DB
+	API     *api.Server
+	SIP     *signaling.Server
+	apiLn   net.Listener
+	provLn  net.Listener
+	servers []*http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error
 }
 
 // NewMain returns a Main with the default configuration.

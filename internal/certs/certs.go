@@ -22,15 +22,21 @@ import (
 
 // LoadOrCreate returns the key pair in certFile and keyFile, creating a
 // self-signed ECDSA P-256 certificate valid for ten years for hosts (names or
-// IP addresses) when neither file exists. An admin replaces the files to use
-// a real certificate.
+// IP addresses) plus localhost and the loopback addresses when neither file
+// exists. An admin replaces the files to use a real certificate. One file
+// without the other is an error, so that a half-configured certificate is
+// never silently replaced.
 func LoadOrCreate(certFile, keyFile string, hosts []string) (tls.Certificate, error) {
 	_, errC := os.Stat(certFile)
 	_, errK := os.Stat(keyFile)
-	if errors.Is(errC, os.ErrNotExist) && errors.Is(errK, os.ErrNotExist) {
+	missC, missK := errors.Is(errC, os.ErrNotExist), errors.Is(errK, os.ErrNotExist)
+	switch {
+	case missC && missK:
 		if err := create(certFile, keyFile, hosts); err != nil {
 			return tls.Certificate{}, err
 		}
+	case missC != missK:
+		return tls.Certificate{}, fmt.Errorf("load certificate: %s and %s must both exist or both be absent", certFile, keyFile)
 	}
 	c, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {

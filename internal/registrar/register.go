@@ -1,0 +1,215 @@
+package registrar
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/pbx"
+)
+
+// Request is an authenticated REGISTER and what signalling knows about it.
+type Request struct {
+	SIP       *sip.Request
+	Tenant    pbx.TenantID
+	User      pbx.User // the user that authenticated, owner of the AOR
+	Source    string   // ip:port the request came from
+	Transport string   // UDP, TCP, TLS, WS, WSS
+}
+
+// contactIn is one Contact of a REGISTER, with the expiry that applies to it.
+type contactIn struct {
+	uri      string
+	instance string
+	regID    int
+	expires  int // seconds, already bounded; 0 removes
+}
+
+// Register applies an authenticated REGISTER (RFC 3261 section 10.3) and
+// returns the response for signalling to send: 200 listing every current
+// contact with its expiry, 423 with Min-Expires for a too short expiry, 400
+// for a malformed request, 500 for an out-of-order one or a store failure.
+func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
+	req := in.SIP
+	defer r.lock(in.User.ID)()
+	log := r.log.With("tenant", in.Tenant, "extension", in.User.ExtensionNumber, "source", in.Source)
+
+	headerExpires := -1
+	if h := req.GetHeader("Expires"); h != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n >= 0 {
+			headerExpires = n
+		}
+	}
+	var callID string
+	if h := req.CallID(); h != nil {
+		callID = h.Value()
+	}
+	var cseq uint32
+	if h := req.CSeq(); h != nil {
+		cseq = h.SeqNo
+	}
+
+	var contacts []contactIn
+	wildcard := false
+	for _, h := range req.GetHeaders("Contact") {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok {
+			return sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Contact", nil)
+		}
+		if c.Address.Wildcard {
+			wildcard = true
+			continue
+		}
+		ci := contactIn{uri: c.Address.String(), expires: headerExpires}
+		if c.Params != nil {
+			if v, ok := c.Params.Get("expires"); ok {
+				if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+					ci.expires = n
+				}
+			}
+			if v, ok := c.Params.Get("+sip.instance"); ok {
+				ci.instance = trimInstance(v)
+			}
+			if v, ok := c.Params.Get("reg-id"); ok {
+				ci.regID, _ = strconv.Atoi(v)
+			}
+		}
+		if ci.expires < 0 {
+			ci.expires = r.cfg.DefaultExpires
+		}
+		if ci.expires > 0 && ci.expires < r.cfg.MinExpires {
+			res := sip.NewResponseFromRequest(req, sip.StatusIntervalToBrief, "Interval Too Brief", nil)
+			res.AppendHeader(sip.NewHeader("Min-Expires", strconv.Itoa(r.cfg.MinExpires)))
+			return res
+		}
+		if ci.expires > r.cfg.MaxExpires {
+			ci.expires = r.cfg.MaxExpires
+		}
+		contacts = append(contacts, ci)
+	}
+
+	existing, err := r.st.BindingsByUser(ctx, in.Tenant, in.User.ID)
+	if err != nil {
+		log.Error("register failed", "error", err)
+		return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+	}
+	now := r.now()
+
+	switch {
+	case wildcard && (len(contacts) > 0 || headerExpires != 0):
+		// RFC 3261 10.3 step 6: "*" only with Expires: 0 and alone.
+		return sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Wildcard Contact", nil)
+	case wildcard:
+		for _, b := range existing {
+			if b.CallID == callID && b.CSeq >= cseq {
+				return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Out Of Order", nil)
+			}
+		}
+		for _, b := range existing {
+			if err := r.st.DeleteBinding(ctx, in.Tenant, b.ID); err != nil && pbx.ErrorCode(err) != pbx.ENOTFOUND {
+				log.Error("unregister failed", "error", err)
+				return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+			}
+		}
+		log.Info("unregistered all contacts", "count", len(existing))
+		existing = nil
+	}
+
+	for _, c := range contacts {
+		old, found := match(existing, c)
+		if found && old.CallID == callID && old.CSeq >= cseq {
+			return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Out Of Order", nil)
+		}
+		if c.expires == 0 {
+			if found {
+				if err := r.st.DeleteBinding(ctx, in.Tenant, old.ID); err != nil && pbx.ErrorCode(err) != pbx.ENOTFOUND {
+					log.Error("unregister failed", "error", err)
+					return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+				}
+				existing = without(existing, old.ID)
+				log.Info("contact unregistered", "contact", c.uri)
+			}
+			continue
+		}
+		b := pbx.Binding{
+			Tenant: in.Tenant, User: in.User.ID, Extension: in.User.ExtensionNumber,
+			Contact: c.uri, InstanceID: c.instance, RegID: c.regID,
+			CallID: callID, CSeq: cseq, Source: in.Source, Transport: strings.ToUpper(in.Transport),
+			UserAgent: headerValue(req, "User-Agent"),
+			ExpiresAt: now.Add(time.Duration(c.expires) * time.Second),
+		}
+		if err := r.st.UpsertBinding(ctx, &b); err != nil {
+			log.Error("register failed", "error", err)
+			return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+		}
+		if found {
+			existing = without(existing, old.ID)
+		} else {
+			log.Info("contact registered", "contact", c.uri, "transport", b.Transport, "expires", c.expires)
+		}
+		existing = append(existing, b)
+	}
+
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	outbound := false
+	for _, b := range live(existing, now) {
+		secs := int((b.ExpiresAt.Sub(now) + time.Second/2) / time.Second)
+		v := "<" + b.Contact + ">;expires=" + strconv.Itoa(secs)
+		if b.InstanceID != "" {
+			v += `;+sip.instance="<` + b.InstanceID + `>"`
+			if b.RegID > 0 {
+				v += ";reg-id=" + strconv.Itoa(b.RegID)
+				outbound = true
+			}
+		}
+		res.AppendHeader(sip.NewHeader("Contact", v))
+	}
+	if outbound {
+		// RFC 5626 section 6: the registrar says it kept the flow.
+		res.AppendHeader(sip.NewHeader("Require", "outbound"))
+	}
+	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
+	return res
+}
+
+// match finds the existing binding that c refreshes: the same instance and
+// reg-id for an RFC 5626 phone, else the same contact URI (the rule of
+// store.BindingKey).
+func match(existing []pbx.Binding, c contactIn) (pbx.Binding, bool) {
+	for _, b := range existing {
+		if c.instance != "" {
+			if b.InstanceID == c.instance && b.RegID == c.regID {
+				return b, true
+			}
+		} else if b.InstanceID == "" && b.Contact == c.uri {
+			return b, true
+		}
+	}
+	return pbx.Binding{}, false
+}
+
+func without(bs []pbx.Binding, id pbx.ID) []pbx.Binding {
+	out := bs[:0]
+	for _, b := range bs {
+		if b.ID != id {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// trimInstance strips the quotes and angle brackets of a +sip.instance
+// value: "<urn:uuid:...>" becomes urn:uuid:....
+func trimInstance(v string) string {
+	return strings.Trim(strings.TrimSpace(v), `"<>`)
+}
+
+func headerValue(req *sip.Request, name string) string {
+	if h := req.GetHeader(name); h != nil {
+		return h.Value()
+	}
+	return ""
+}

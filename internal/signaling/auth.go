@@ -1,0 +1,145 @@
+package signaling
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/netip"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/pbx"
+)
+
+// requestDomain returns the domain that names the tenant of req: the To
+// host for REGISTER, the Request-URI host otherwise, and the From host when
+// that one is an IP address (a phone configured with the PBX's address).
+func requestDomain(req *sip.Request) string {
+	var host string
+	if req.Method == sip.REGISTER {
+		if to := req.To(); to != nil {
+			host = to.Address.Host
+		}
+	} else {
+		host = req.Recipient.Host
+	}
+	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); host == "" || err == nil {
+		if from := req.From(); from != nil && from.Address.Host != "" {
+			host = from.Address.Host
+		}
+	}
+	return strings.ToLower(host)
+}
+
+// authenticate checks the digest credentials of req against the user they
+// name in the tenant of the request's domain. It returns the tenant and user
+// when they are good. Otherwise it returns the response to send: a
+// challenge (401 for REGISTER, 407 for the rest) when there are no usable
+// credentials or the nonce is stale, 403 when they are wrong, and nil when
+// the source has just been blocked and gets no answer. An unknown domain,
+// an unknown or disabled user and a wrong password all look the same.
+func (s *Server) authenticate(ctx context.Context, req *sip.Request) (pbx.Tenant, pbx.User, *sip.Response) {
+	realm := requestDomain(req)
+	proxy := req.Method != sip.REGISTER
+	hdrName := "Authorization"
+	if proxy {
+		hdrName = "Proxy-Authorization"
+	}
+	now := s.now()
+	var creds credentials
+	found := false
+	for _, name := range []string{hdrName, "Authorization", "Proxy-Authorization"} {
+		for _, h := range req.GetHeaders(name) {
+			c, err := parseCredentials(h.Value())
+			if err == nil && strings.EqualFold(c.realm, realm) {
+				creds, found = c, true
+				break
+			}
+		}
+		if found {
+			break
+		}
+	}
+	if !found {
+		return pbx.Tenant{}, pbx.User{}, s.challenge(req, realm, false)
+	}
+	valid, stale := s.nonces.check(creds.nonce, realm, now)
+	if !valid {
+		// Not our nonce (or one from before a restart): ask again, without
+		// counting a failure, since no password was tried.
+		return pbx.Tenant{}, pbx.User{}, s.challenge(req, realm, false)
+	}
+
+	tenant, terr := s.st.TenantByDomain(ctx, realm)
+	var user pbx.User
+	var uerr error
+	if terr == nil {
+		user, uerr = s.st.UserByExtension(ctx, tenant.ID, creds.username)
+	}
+	password := user.ExtensionPassword
+	known := terr == nil && uerr == nil && tenant.Enabled && user.Enabled && password != ""
+	if !known {
+		// Do the same work as for a real user, so that timing tells nothing.
+		password = string(s.nonces.key)
+	}
+	ok := creds.qop == "auth" && creds.cnonce != "" && validNC(creds.nc) && s.offered(creds.algorithm)
+	if ok {
+		want := digestResponse(creds.algorithm, creds.username, creds.realm, password, string(req.Method),
+			creds.uri, creds.nonce, creds.nc, creds.cnonce, creds.qop)
+		ok = subtle.ConstantTimeCompare([]byte(strings.ToLower(creds.response)), []byte(want)) == 1 && known
+	}
+	if !ok {
+		if terr != nil && pbx.ErrorCode(terr) != pbx.ENOTFOUND || uerr != nil && pbx.ErrorCode(uerr) != pbx.ENOTFOUND {
+			s.log.Error("authentication lookup failed", "domain", realm, "error", firstErr(terr, uerr))
+			return pbx.Tenant{}, pbx.User{}, sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+		}
+		ip := sourceIP(req)
+		s.log.Info("authentication failed", "domain", realm, "username", creds.username, "ip", ip.String(), "method", string(req.Method))
+		if until := s.guard.authFailed(ip); !until.IsZero() {
+			s.block(ctx, ip, until, "sip: too many failed authentications")
+			return pbx.Tenant{}, pbx.User{}, nil
+		}
+		return pbx.Tenant{}, pbx.User{}, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
+	}
+	if stale {
+		return pbx.Tenant{}, pbx.User{}, s.challenge(req, realm, true)
+	}
+	return tenant, user, nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// offered reports whether alg (empty: MD5) is one the challenges offer.
+func (s *Server) offered(alg string) bool {
+	if alg == "" {
+		alg = algMD5
+	}
+	for _, a := range s.cfg.DigestAlgorithms {
+		if strings.EqualFold(a, alg) {
+			return true
+		}
+	}
+	return false
+}
+
+// challenge returns a 401 (REGISTER) or 407 response with one challenge per
+// configured algorithm, all with the same fresh nonce.
+func (s *Server) challenge(req *sip.Request, realm string, stale bool) *sip.Response {
+	code, reason, hdr := sip.StatusProxyAuthRequired, "Proxy Authentication Required", "Proxy-Authenticate"
+	if req.Method == sip.REGISTER {
+		code, reason, hdr = sip.StatusUnauthorized, "Unauthorized", "WWW-Authenticate"
+	}
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	nonce := s.nonces.make(realm, s.now())
+	for _, alg := range s.cfg.DigestAlgorithms {
+		res.AppendHeader(sip.NewHeader(hdr, challenge(realm, nonce, alg, stale)))
+	}
+	return res
+}

@@ -1,0 +1,384 @@
+package signaling
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/certs"
+	"github.com/gopbx/gopbx/internal/registrar"
+	"github.com/gopbx/gopbx/internal/store"
+)
+
+// Server is the SIP edge: it owns the UDP, TCP and TLS listeners, answers
+// OPTIONS, authenticates requests, hands REGISTER to the registrar and
+// calls to the CallHandler, and drops floods and password guessers.
+type Server struct {
+	cfg     Config
+	st      Store
+	log     *slog.Logger
+	now     func() time.Time
+	nonces  nonces
+	guard   *guard
+	cfgAllw []netip.Prefix
+	reg     *registrar.Registrar
+	calls   atomic.Pointer[callsBox]
+
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+
+	udp       net.PacketConn
+	tcp, tls  net.Listener
+	closeOnce sync.Once
+
+	// ctx is the server's lifetime, set by Run before it serves; request
+	// handlers derive from it.
+	ctx context.Context
+}
+
+type callsBox struct{ h CallHandler }
+
+// errDropped tells sipgo's stream transports to close the connection of a
+// source the guard refuses.
+var errDropped = errors.New("source blocked")
+
+// New builds a Server and binds its listeners, so that Addr answers at once.
+// It serves nothing until Run. A Server that is never run must be closed
+// with Close.
+func New(cfg Config, deps Deps) (*Server, error) {
+	cfg.setDefaults()
+	if deps.Store == nil {
+		return nil, fmt.Errorf("new signaling server: no store")
+	}
+	if cfg.UDP == "" && cfg.TCP == "" && cfg.TLS == "" {
+		return nil, fmt.Errorf("new signaling server: no listener configured")
+	}
+	s := &Server{cfg: cfg, st: deps.Store, log: cfg.Logger, now: cfg.Now, ctx: context.Background()}
+	s.calls.Store(&callsBox{deps.Calls})
+	key := cfg.NonceKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("new signaling server: %w", err)
+		}
+	}
+	s.nonces = nonces{key: key, lifetime: cfg.NonceLifetime}
+	for i, a := range cfg.DigestAlgorithms {
+		a = strings.ToUpper(a)
+		if a != algMD5 && a != algSHA256 {
+			return nil, fmt.Errorf("new signaling server: digest algorithm %q not supported", a)
+		}
+		cfg.DigestAlgorithms[i] = a
+	}
+	s.cfg.DigestAlgorithms = cfg.DigestAlgorithms
+	for _, a := range cfg.AllowList {
+		p, err := store.ParsePrefix(a)
+		if err != nil {
+			return nil, fmt.Errorf("new signaling server: allow list: %w", err)
+		}
+		s.cfgAllw = append(s.cfgAllw, p)
+	}
+	rate, burst := cfg.RateLimit, int(2*cfg.RateLimit)
+	if rate < 0 {
+		rate, burst = 0, 0
+	}
+	fails := cfg.AuthFailures
+	if fails < 0 {
+		fails = 0
+	}
+	s.guard = newGuard(cfg.Now, rate, burst, fails, cfg.AuthFailWindow, cfg.BlockFor, s.cfgAllw)
+
+	reg, err := registrar.New(registrar.Config{
+		MinExpires: cfg.MinExpires, DefaultExpires: cfg.DefaultExpires, MaxExpires: cfg.MaxExpires,
+		SweepInterval: cfg.SweepInterval, Now: cfg.Now, Logger: cfg.Logger.With("component", "registrar"),
+	}, deps.Store)
+	if err != nil {
+		return nil, fmt.Errorf("new signaling server: %w", err)
+	}
+	s.reg = reg
+
+	if err := s.listen(); err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+
+	sipLog := cfg.Logger.With("component", "sipgo")
+	s.ua, err = sipgo.NewUA(
+		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgentHostname(s.hostname()),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerLogger(sipLog),
+			sip.WithTransportLayerReadFilter(s.readFilter),
+		),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
+	)
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("new signaling server: %w", err)
+	}
+	s.srv, err = sipgo.NewServer(s.ua, sipgo.WithServerLogger(sipLog))
+	if err == nil {
+		s.client, err = sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.hostname()), sipgo.WithClientLogger(sipLog))
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("new signaling server: %w", err)
+	}
+	s.route()
+	return s, nil
+}
+
+func (s *Server) listen() error {
+	var err error
+	if s.cfg.UDP != "" {
+		if s.udp, err = net.ListenPacket("udp", s.cfg.UDP); err != nil {
+			return fmt.Errorf("listen udp %s: %w", s.cfg.UDP, err)
+		}
+	}
+	if s.cfg.TCP != "" {
+		if s.tcp, err = net.Listen("tcp", s.cfg.TCP); err != nil {
+			return fmt.Errorf("listen tcp %s: %w", s.cfg.TCP, err)
+		}
+	}
+	if s.cfg.TLS != "" {
+		if s.cfg.TLSCert == "" || s.cfg.TLSKey == "" {
+			return fmt.Errorf("listen tls %s: TLSCert and TLSKey are required", s.cfg.TLS)
+		}
+		var hosts []string
+		if s.cfg.PublicAddr != "" {
+			hosts = append(hosts, s.cfg.PublicAddr)
+		}
+		cert, err := certs.LoadOrCreate(s.cfg.TLSCert, s.cfg.TLSKey, hosts)
+		if err != nil {
+			return fmt.Errorf("listen tls %s: %w", s.cfg.TLS, err)
+		}
+		conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if s.tls, err = tls.Listen("tcp", s.cfg.TLS, conf); err != nil {
+			return fmt.Errorf("listen tls %s: %w", s.cfg.TLS, err)
+		}
+	}
+	return nil
+}
+
+// hostname is the host the PBX names itself by in Via and Contact.
+func (s *Server) hostname() string {
+	if s.cfg.PublicAddr != "" {
+		return s.cfg.PublicAddr
+	}
+	for _, a := range []string{s.Addr("udp"), s.Addr("tcp"), s.Addr("tls")} {
+		if host, _, err := net.SplitHostPort(a); err == nil {
+			if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+				return host
+			}
+		}
+	}
+	return "127.0.0.1"
+}
+
+// Addr returns the bound address ("ip:port") of transport "udp", "tcp" or
+// "tls" (any case), or "" when that transport is disabled.
+func (s *Server) Addr(transport string) string {
+	switch strings.ToLower(transport) {
+	case "udp":
+		if s.udp != nil {
+			return s.udp.LocalAddr().String()
+		}
+	case "tcp":
+		if s.tcp != nil {
+			return s.tcp.Addr().String()
+		}
+	case "tls":
+		if s.tls != nil {
+			return s.tls.Addr().String()
+		}
+	}
+	return ""
+}
+
+// UA returns the sipgo user agent whose transports the server listens on.
+func (s *Server) UA() *sipgo.UserAgent { return s.ua }
+
+// Client returns a sipgo client on the server's transports: requests it
+// sends to a binding's Source over UDP leave from the listening socket, and
+// over TCP or TLS reuse the connection the phone registered on.
+func (s *Server) Client() *sipgo.Client { return s.client }
+
+// Registrar returns the registrar the server hands REGISTERs to, for the
+// B2BUA's contact lookups and the API's registration status.
+func (s *Server) Registrar() *registrar.Registrar { return s.reg }
+
+// SetCallHandler sets (or, with nil, removes) the handler of calls. It may
+// be called at any time; requests already dispatched keep the old one.
+func (s *Server) SetCallHandler(h CallHandler) { s.calls.Store(&callsBox{h}) }
+
+func (s *Server) callHandler() CallHandler { return s.calls.Load().h }
+
+// Run serves until ctx ends or a listener fails, then closes the listeners
+// and the transports and returns. It returns nil after ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.ctx = ctx
+	if err := s.ReloadIPFilters(ctx); err != nil {
+		s.log.Warn("ip filters not loaded", "error", err)
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 5)
+	serve := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("serve %s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	if s.udp != nil {
+		serve("udp", func() error { return s.srv.ServeUDP(s.udp) })
+	}
+	if s.tcp != nil {
+		serve("tcp", func() error { return s.srv.ServeTCP(s.tcp) })
+	}
+	if s.tls != nil {
+		serve("tls", func() error { return s.srv.ServeTLS(s.tls) })
+	}
+	serve("registrar", func() error { return s.reg.Run(ctx) })
+	serve("ip filters", func() error { return s.refreshFilters(ctx) })
+	s.log.Info("sip edge serving", "udp", s.Addr("udp"), "tcp", s.Addr("tcp"), "tls", s.Addr("tls"))
+
+	<-ctx.Done()
+	s.Close()
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// Close closes the listeners and the transports. Run calls it on its way
+// out; call it directly only for a Server that never ran.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.closeListeners()
+		if s.ua != nil {
+			s.ua.Close()
+		}
+	})
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	if s.udp != nil {
+		s.udp.Close()
+	}
+	if s.tcp != nil {
+		s.tcp.Close()
+	}
+	if s.tls != nil {
+		s.tls.Close()
+	}
+}
+
+// readFilter runs on every packet (UDP) or read (TCP, TLS) before parsing:
+// a blocked or flooding source is dropped without an answer, and its stream
+// connection is closed.
+func (s *Server) readFilter(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	a, ok := addrIP(info.RemoteAddr)
+	if !ok || s.guard.admit(a) {
+		return data, nil
+	}
+	if sip.IsReliable(info.Transport) {
+		return nil, errDropped
+	}
+	return nil, nil
+}
+
+func addrIP(a net.Addr) (netip.Addr, bool) {
+	switch v := a.(type) {
+	case *net.UDPAddr:
+		ip, ok := netip.AddrFromSlice(v.IP)
+		return ip.Unmap(), ok
+	case *net.TCPAddr:
+		ip, ok := netip.AddrFromSlice(v.IP)
+		return ip.Unmap(), ok
+	case nil:
+		return netip.Addr{}, false
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	return ap.Addr().Unmap(), err == nil
+}
+
+// sourceIP returns the IP of a request's source address.
+func sourceIP(req *sip.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// ReloadIPFilters reloads the stored IP filters into the guard. The API
+// calls it after an administrator changes the list, so that removing a
+// block takes effect at once; Run also calls it every FilterRefresh.
+func (s *Server) ReloadIPFilters(ctx context.Context) error {
+	fs, err := s.st.ActiveIPFilters(ctx, s.now())
+	if err != nil {
+		return fmt.Errorf("reload ip filters: %w", err)
+	}
+	var allow []netip.Prefix
+	deny := map[netip.Prefix]time.Time{}
+	for _, f := range fs {
+		p, err := store.ParsePrefix(f.CIDR)
+		if err != nil {
+			continue
+		}
+		if f.Target == store.IPFilterAccept {
+			allow = append(allow, p)
+		} else {
+			deny[p] = f.ExpireAt
+		}
+	}
+	s.guard.setFilters(s.cfgAllw, allow, deny)
+	return nil
+}
+
+func (s *Server) refreshFilters(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.FilterRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.ReloadIPFilters(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("ip filters not reloaded", "error", err)
+			}
+		}
+	}
+}
+
+// block persists a block of ip until the given time as a DENY IP filter,
+// so that it survives a restart and an administrator can list and lift it.
+func (s *Server) block(ctx context.Context, ip netip.Addr, until time.Time, reason string) {
+	s.log.Warn("source blocked", "ip", ip.String(), "until", until, "reason", reason)
+	f := store.IPFilter{CIDR: ip.String(), Target: store.IPFilterDeny, ExpireAt: until, Description: reason}
+	if err := s.st.CreateIPFilter(ctx, &f); err != nil {
+		s.log.Error("block not persisted", "ip", ip.String(), "error", err)
+	}
+}
