@@ -21,6 +21,9 @@ type principal struct {
 	role   pbx.Role
 	tenant pbx.TenantID // the account's own tenant; 0 for system accounts
 	scope  pbx.TenantID // the tenant it acts in; 0 until a system account switches
+	// perms are the permissions of a user's current role, read when the
+	// request is authenticated; empty for system accounts.
+	perms permissionSet
 }
 
 func (p *principal) isSystemAdmin() bool { return p.kind == store.PrincipalAdmin }
@@ -56,6 +59,66 @@ var (
 	anyone access = func(p *principal) bool { return true }
 )
 
+// permissionRule opens the tenant operations under a path to the tenant
+// users whose role grants any of the permissions in anyOf.
+type permissionRule struct {
+	path   string   // an operation path, matching itself and every path below it
+	method string   // the HTTP method; "" for any
+	anyOf  []string // PortSIP permission flags, "group.flag"
+}
+
+// permissionTable is how PortSIP's role permission booleans open the
+// tenant's management operations to users of a role other than Admin, such
+// as custom roles. The first row that matches an operation's method and
+// path decides; an operation no row matches keeps only the access rule it
+// was registered with.
+//
+// A row only widens access: the operation stays open to whoever its own
+// rule admits (the built-in Admin role, which has every permission, and a
+// system admin or dealer switched into the tenant), and to nobody outside
+// a tenant. No row names system.*: those flags are for system-scope roles,
+// and a tenant role never grants them (permissionSet drops them).
+//
+//	path                method  permission
+//	/users              any     user_management.users
+//	/groups             any     user_management.users
+//	/extension_numbers  GET     user_management.users   (number look-ups while adding users)
+//	/roles              GET     user_management.roles or user_management.users (to pick a user's role)
+//	/roles              any     user_management.roles
+//	/tenant             GET     company.view_only or company.full_access
+//	/tenant             any     company.full_access
+//
+// Handlers that change users also refuse to give or touch a role with
+// permissions the caller lacks (see Server.checkGrantable), so that
+// user_management.users cannot be turned into Admin.
+func permissionTable() []permissionRule {
+	return []permissionRule{
+		{"/users", "", []string{"user_management.users"}},
+		{"/groups", "", []string{"user_management.users"}},
+		{"/extension_numbers", http.MethodGet, []string{"user_management.users"}},
+		{"/roles", http.MethodGet, []string{"user_management.roles", "user_management.users"}},
+		{"/roles", "", []string{"user_management.roles"}},
+		{"/tenant", http.MethodGet, []string{"company.view_only", "company.full_access"}},
+		{"/tenant", "", []string{"company.full_access"}},
+	}
+}
+
+// permissionFor returns the row of permissionTable for an operation.
+func permissionFor(method, path string) (permissionRule, bool) {
+	for _, r := range permissionTable() {
+		if (r.method == "" || r.method == method) && (path == r.path || strings.HasPrefix(path, r.path+"/")) {
+			return r, true
+		}
+	}
+	return permissionRule{}, false
+}
+
+// admits reports whether r opens its operations to p: a user acting in its
+// own tenant whose role grants one of r's permissions.
+func (r permissionRule) admits(p *principal) bool {
+	return p.isUser() && p.scope != pbx.SystemTenant && p.perms.hasAny(r.anyOf...)
+}
+
 func principalFrom(ctx context.Context) *principal {
 	p, _ := ctx.Value(principalKey).(*principal)
 	return p
@@ -83,6 +146,24 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	p := &principal{token: t, kind: t.Kind, id: t.Principal, role: t.Role, tenant: t.Tenant, scope: t.Scope}
+	if p.isUser() {
+		// The user's current role, not the one the token was issued with:
+		// a changed or renamed role, or edited permissions, apply at once.
+		role, custom, err := s.db.UserRole(ctx.Context(), t.Tenant, t.Principal)
+		switch {
+		case pbx.ErrorCode(err) == pbx.ENOTFOUND:
+			// The account is gone: its token authenticates nothing.
+			next(hctx)
+			return
+		case err != nil:
+			// Fall back to the token's role, so a database hiccup costs a
+			// custom role its permissions for one request, not the session.
+			s.log.Error("load user role", "err", err)
+			p.perms = roleGrants(t.Role, nil)
+		default:
+			p.role, p.perms = role, roleGrants(role, custom)
+		}
+	}
 	next(huma.WithValue(hctx, principalKey, p))
 }
 
@@ -113,6 +194,10 @@ func handle[I, O any](s *Server, op huma.Operation, allow access, h func(ctx con
 	}
 	// Document PortSIP's error body for the statuses an operation can answer.
 	op.Errors = append(op.Errors, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound)
+	if rule, ok := permissionFor(op.Method, op.Path); ok && allow != nil {
+		own := allow
+		allow = func(p *principal) bool { return own(p) || rule.admits(p) }
+	}
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		p := principalFrom(ctx)
 		if allow != nil {

@@ -107,6 +107,95 @@ func findBuiltinRole(name string) (builtinRole, bool) {
 	return builtinRole{}, false
 }
 
+// permissionSet is the granted permissions of a role as "group.flag" names
+// ("user_management.users"), the way the access table names them. The
+// system.* flags are left out: they describe system administrator roles,
+// and a tenant role never grants anything outside its tenant.
+type permissionSet map[string]bool
+
+// set returns the names of r's true flags.
+func (r rolePermissions) set() permissionSet {
+	var groups map[string]map[string]bool
+	b, _ := json.Marshal(r)
+	json.Unmarshal(b, &groups)
+	out := permissionSet{}
+	for g, flags := range groups {
+		if g == "system" {
+			continue
+		}
+		for f, on := range flags {
+			if on {
+				out[g+"."+f] = true
+			}
+		}
+	}
+	return out
+}
+
+// hasAny reports whether ps grants at least one of names.
+func (ps permissionSet) hasAny(names ...string) bool {
+	for _, n := range names {
+		if ps[n] {
+			return true
+		}
+	}
+	return false
+}
+
+// isPersonal reports whether a permission group is about a user's own
+// voicemail, meetings, call log and calling rights, reaching nobody else's
+// data.
+func isPersonal(group string) bool {
+	switch group {
+	case "general", "user_call_log", "policies":
+		return true
+	}
+	return false
+}
+
+// covers reports whether ps grants every tenant-wide permission of other:
+// those of groups that are not personal, which open other users' data or
+// the tenant's configuration.
+func (ps permissionSet) covers(other permissionSet) bool {
+	for n := range other {
+		group, _, _ := strings.Cut(n, ".")
+		if !ps[n] && !isPersonal(group) {
+			return false
+		}
+	}
+	return true
+}
+
+// roleGrants returns the permissions of role: a built-in role's from code,
+// a custom role's from custom, its stored JSON (which may be nil or
+// malformed, granting nothing).
+func roleGrants(role pbx.Role, custom json.RawMessage) permissionSet {
+	if b, ok := findBuiltinRole(string(role)); ok {
+		return b.perms.set()
+	}
+	var perms rolePermissions
+	if len(custom) > 0 {
+		json.Unmarshal(custom, &perms)
+	}
+	return perms.set()
+}
+
+// tenantRoleGrants returns the permissions of a role of tenant. An unknown
+// role grants nothing.
+func (s *Server) tenantRoleGrants(ctx context.Context, tenant pbx.TenantID, role pbx.Role) (permissionSet, error) {
+	if _, ok := findBuiltinRole(string(role)); ok {
+		return roleGrants(role, nil), nil
+	}
+	r, err := s.db.CustomRole(ctx, tenant, role)
+	if err != nil {
+		if pbx.ErrorCode(err) == pbx.ENOTFOUND {
+			return permissionSet{}, nil
+		}
+		return nil, err
+	}
+	return roleGrants(role, r.Permissions), nil
+}
+
 // RoleItem is a role in PortSIP's list of roles.
 type RoleItem struct {
 	Name        string  `json:"name" maxLength:"64"`

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -75,6 +76,7 @@ type Server struct {
 	mux    *http.ServeMux
 	limit  *rateLimiter
 	logins *loginGuard
+	sip    atomic.Pointer[SIP]
 }
 
 // New builds the API over db. now is the clock (nil: time.Now).
@@ -120,6 +122,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerGroups,
 		s.registerRoles,
 		s.registerLogs,
+		s.registerIPFilters,
 	} {
 		register()
 	}

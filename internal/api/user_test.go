@@ -52,15 +52,15 @@ func TestUserSelf(t *testing.T) {
 
 		// The web password needs the old one, and ends every session.
 		other := e.login("alice", "Secret#123", "a.test")
-		e.wantError("POST", "/api/user/password", tok, map[string]any{"new_password": "Fresh#4567"}, 400, "VALIDATE_FAILED", "old_password")
-		e.wantError("POST", "/api/user/password", tok, map[string]any{"old_password": "nope", "new_password": "Fresh#4567"}, 400, "VALIDATE_FAILED", "old_password")
+		e.wantError("POST", "/api/user/password", tok, map[string]any{"new_password": "Fresh#4680"}, 400, "VALIDATE_FAILED", "old_password")
+		e.wantError("POST", "/api/user/password", tok, map[string]any{"old_password": "nope", "new_password": "Fresh#4680"}, 400, "VALIDATE_FAILED", "old_password")
 		e.wantError("POST", "/api/user/password", tok, map[string]any{"old_password": "Secret#123", "new_password": "1"}, 400, "VALIDATE_FAILED", "new_password")
-		if st := e.do("POST", "/api/user/password", tok, map[string]any{"old_password": "Secret#123", "new_password": "Fresh#4567"}, nil); st/100 != 2 {
+		if st := e.do("POST", "/api/user/password", tok, map[string]any{"old_password": "Secret#123", "new_password": "Fresh#4680"}, nil); st/100 != 2 {
 			t.Fatalf("password: status %d", st)
 		}
 		e.wantError("GET", "/api/user", tok, nil, 401, "UNAUTHORIZED", "")
 		e.wantError("GET", "/api/user", other, nil, 401, "UNAUTHORIZED", "")
-		e.login("alice", "Fresh#4567", "a.test")
+		e.login("alice", "Fresh#4680", "a.test")
 
 		// /user is for extension users: the system admin has no such record.
 		e.wantError("GET", "/api/user", e.adminToken(), nil, 403, "FORBIDDEN", "")

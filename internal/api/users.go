@@ -491,7 +491,7 @@ func (s *Server) registerUsers() {
 			if err := checkUserName(b.Name); err != nil {
 				return nil, err
 			}
-			if err := checkPasswordPolicy("password", b.Password); err != nil {
+			if err := s.checkUserPassword(ctx, p.scope, "password", b.Password, b.Name, b.ExtensionNumber); err != nil {
 				return nil, err
 			}
 			if err := checkUserEmail(b.Email); err != nil {
@@ -507,6 +507,9 @@ func (s *Server) registerUsers() {
 				return nil, err
 			}
 			if err := s.checkRole(ctx, p.scope, b.Role); err != nil {
+				return nil, err
+			}
+			if err := s.checkGrantable(ctx, p, pbx.Role(b.Role)); err != nil {
 				return nil, err
 			}
 			u := pbx.User{Name: b.Name, Enabled: b.Enabled == nil || *b.Enabled, Email: b.Email, DisplayName: b.DisplayName, Role: pbx.Role(b.Role),
@@ -539,7 +542,7 @@ func (s *Server) registerUsers() {
 	handle(s, huma.Operation{OperationID: "update_user", Method: http.MethodPost, Path: "/users/{id}", Tags: tags, Summary: "Update a user",
 		Errors: []int{http.StatusConflict}},
 		tenantAdmin, func(ctx context.Context, p *principal, in *updateUserInput) (*noContent, error) {
-			u, err := s.userByPath(ctx, p, in.ID)
+			u, err := s.manageableUser(ctx, p, in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -565,7 +568,7 @@ func (s *Server) registerUsers() {
 		})
 	handle(s, huma.Operation{OperationID: "delete_user", Method: http.MethodPost, Path: "/users/{id}/destroy", Tags: tags, Summary: "Delete a user"},
 		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*noContent, error) {
-			u, err := s.userByPath(ctx, p, in.ID)
+			u, err := s.manageableUser(ctx, p, in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -580,7 +583,7 @@ func (s *Server) registerUsers() {
 		})
 	handle(s, huma.Operation{OperationID: "reset_user_password", Method: http.MethodPost, Path: "/users/{id}/password", Tags: tags, Summary: "Reset user password"},
 		tenantAdmin, func(ctx context.Context, p *principal, in *passwordInput) (*noContent, error) {
-			u, err := s.userByPath(ctx, p, in.ID)
+			u, err := s.manageableUser(ctx, p, in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -592,7 +595,7 @@ func (s *Server) registerUsers() {
 	handle(s, huma.Operation{OperationID: "reset_user_extension_password", Method: http.MethodPost, Path: "/users/{id}/extension_password", Tags: tags,
 		Summary: "Reset user extension password"},
 		tenantAdmin, func(ctx context.Context, p *principal, in *passwordInput) (*noContent, error) {
-			u, err := s.userByPath(ctx, p, in.ID)
+			u, err := s.manageableUser(ctx, p, in.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -603,11 +606,14 @@ func (s *Server) registerUsers() {
 		})
 	handle(s, huma.Operation{OperationID: "change_user_role", Method: http.MethodPost, Path: "/users/{id}/role", Tags: tags, Summary: "Change user role"},
 		tenantAdmin, func(ctx context.Context, p *principal, in *roleInput) (*noContent, error) {
-			u, err := s.userByPath(ctx, p, in.ID)
+			u, err := s.manageableUser(ctx, p, in.ID)
 			if err != nil {
 				return nil, err
 			}
 			if err := s.checkRole(ctx, p.scope, in.Body.Role); err != nil {
+				return nil, err
+			}
+			if err := s.checkGrantable(ctx, p, pbx.Role(in.Body.Role)); err != nil {
 				return nil, err
 			}
 			old := u
@@ -652,10 +658,55 @@ func (s *Server) userByPath(ctx context.Context, p *principal, raw string) (pbx.
 	return s.db.User(ctx, p.scope, id)
 }
 
+// manageableUser is userByPath for operations that change the user: a
+// caller that is itself a tenant user may change only users whose role it
+// could give (see checkGrantable).
+func (s *Server) manageableUser(ctx context.Context, p *principal, raw string) (pbx.User, error) {
+	u, err := s.userByPath(ctx, p, raw)
+	if err != nil {
+		return pbx.User{}, err
+	}
+	return u, s.checkGrantable(ctx, p, u.Role)
+}
+
+// checkGrantable refuses a tenant user giving, or changing a user of, a role
+// with a tenant-wide permission its own role lacks (see
+// permissionSet.covers), so that managing users never escalates into more
+// than the manager has: user_management.users does not make anyone Admin,
+// but may give the standard roles. The built-in Admin role has every permission and
+// passes, as do system admins and dealers switched into the tenant.
+func (s *Server) checkGrantable(ctx context.Context, p *principal, role pbx.Role) error {
+	if !p.isUser() {
+		return nil
+	}
+	grants, err := s.tenantRoleGrants(ctx, p.scope, role)
+	if err != nil {
+		return err
+	}
+	if !p.perms.covers(grants) {
+		return pbx.Errorf(pbx.EFORBIDDEN, "role %s has permissions you do not have", role)
+	}
+	return nil
+}
+
+// checkUserPassword enforces tenant's password policy on pw, a web
+// password of the user with the given name and extension number.
+func (s *Server) checkUserPassword(ctx context.Context, tenant pbx.TenantID, field, pw, name, ext string) error {
+	t, err := s.db.Tenant(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	pp, err := tenantPasswordPolicy(t)
+	if err != nil {
+		return err
+	}
+	return checkTenantPassword(pp, field, pw, name, ext)
+}
+
 // setPassword checks and stores a new web password for u, ends every
 // session of u, and logs the change without the password.
 func (s *Server) setPassword(ctx context.Context, p *principal, u *pbx.User, pw, field string) error {
-	if err := checkPasswordPolicy(field, pw); err != nil {
+	if err := s.checkUserPassword(ctx, p.scope, field, pw, u.Name, u.ExtensionNumber); err != nil {
 		return err
 	}
 	hash, err := hashPassword(s.cfg.Hash, pw)

@@ -1,0 +1,34 @@
+package api
+
+import (
+	"context"
+
+	"github.com/gopbx/gopbx/internal/pbx"
+)
+
+// Registrations is what the API needs of the registrar: the live bindings of
+// a user and the removal of one.
+type Registrations interface {
+	Bindings(ctx context.Context, tenant pbx.TenantID, user pbx.ID) ([]pbx.Binding, error)
+	Remove(ctx context.Context, tenant pbx.TenantID, user pbx.ID, instanceOrID string) error
+}
+
+// SIP holds the SIP side's services the API reports on and controls. Any
+// field may be nil: the API then answers as if nothing were registered or
+// live.
+type SIP struct {
+	Registrations Registrations
+	// ReloadIPFilters makes the SIP edge apply a changed /ip_filters at once.
+	ReloadIPFilters func(context.Context) error
+}
+
+// AttachSIP connects the SIP side. It may be called at any time, also while
+// the API serves.
+func (s *Server) AttachSIP(sip SIP) { s.sip.Store(&sip) }
+
+func (s *Server) sipDeps() SIP {
+	if p := s.sip.Load(); p != nil {
+		return *p
+	}
+	return SIP{}
+}
