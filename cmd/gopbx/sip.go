@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gopbx/gopbx/internal/api"
 	"github.com/gopbx/gopbx/internal/signaling"
 )
 
@@ -44,6 +45,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 		return err
 	}
 	m.SIP = srv
+	m.API.AttachSIP(api.SIP{Registrations: srv.Registrar(), ReloadIPFilters: srv.ReloadIPFilters})
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()

@@ -95,7 +95,7 @@ func (s *Server) registerUser() {
 			if err != nil {
 				return nil, err
 			}
-			return offlineStatus(u), nil
+			return s.userLiveStatus(ctx, u)
 		})
 	handle(s, huma.Operation{OperationID: "reset_current_user_profile", Method: http.MethodPost, Path: "/user/profile", Tags: tags, Summary: "Reset current user profile"},
 		anyUser, func(ctx context.Context, p *principal, _ *struct{}) (*noContent, error) {

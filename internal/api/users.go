@@ -371,22 +371,47 @@ type userStatus struct {
 	EnableACB    bool                 `json:"enable_acb"`
 }
 
+// registrationStatus is one registered contact. Transport and ExpiresAt are
+// ours: PortSIP's document has no field for them, and an administrator
+// chasing a phone's registration wants both.
 type registrationStatus struct {
-	InstanceID     string `json:"instance_id"`
-	UserAgent      string `json:"user_agent"`
-	Application    string `json:"application"`
-	IP             string `json:"ip"`
-	EnablePush     bool   `json:"enable_push"`
-	ContactAddress string `json:"contact_address"`
+	InstanceID     string  `json:"instance_id"`
+	UserAgent      *string `json:"user_agent"`
+	Application    *string `json:"application"`
+	IP             string  `json:"ip"`
+	EnablePush     bool    `json:"enable_push"`
+	ContactAddress string  `json:"contact_address"`
+	Transport      string  `json:"transport" enum:"UDP,TCP,TLS,WS,WSS"`
+	ExpiresAt      *string `json:"expires_at"`
 }
 
-// offlineStatus is the status of u until live registrations are wired in.
-func offlineStatus(u pbx.User) *struct{ Body userStatus } {
+// userLiveStatus is u's status with its live registrations. A binding
+// without +sip.instance is named by its ID, which destroy_status accepts too.
+func (s *Server) userLiveStatus(ctx context.Context, u pbx.User) (*struct{ Body userStatus }, error) {
 	st := loadSettings(u.Settings)
 	out := &struct{ Body userStatus }{}
 	out.Body = userStatus{Status: "OFFLINE", Presence: "AVAILABLE", Registration: []registrationStatus{},
 		EnableDND: st.EnableDND != nil && *st.EnableDND, EnableACB: st.EnableACB != nil && *st.EnableACB}
-	return out
+	reg := s.sipDeps().Registrations
+	if reg == nil {
+		return out, nil
+	}
+	bs, err := reg.Bindings(ctx, u.Tenant, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		id := b.InstanceID
+		if id == "" {
+			id = b.ID.String()
+		}
+		out.Body.Registration = append(out.Body.Registration, registrationStatus{InstanceID: id, UserAgent: strOrNil(b.UserAgent),
+			IP: b.Source, ContactAddress: b.Contact, Transport: b.Transport, ExpiresAt: timeOrNil(b.ExpiresAt)})
+	}
+	if len(bs) > 0 {
+		out.Body.Status = "ONLINE"
+	}
+	return out, nil
 }
 
 // reservedNames cannot be user names: they read as system accounts.
@@ -637,7 +662,26 @@ func (s *Server) registerUsers() {
 			if err != nil {
 				return nil, err
 			}
-			return offlineStatus(u), nil
+			return s.userLiveStatus(ctx, u)
+		})
+	handle(s, huma.Operation{OperationID: "destroy_user_status", Method: http.MethodPost, Path: "/users/{id}/status/{instance_id}/destroy_status", Tags: tags, Summary: "Delete user registration"},
+		tenantAdmin, func(ctx context.Context, p *principal, in *struct {
+			ID         string `path:"id"`
+			InstanceID string `path:"instance_id"`
+		}) (*noContent, error) {
+			u, err := s.userByPath(ctx, p, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			reg := s.sipDeps().Registrations
+			if reg == nil {
+				return nil, pbx.Errorf(pbx.ENOTFOUND, "registration not found")
+			}
+			if err := reg.Remove(ctx, u.Tenant, u.ID, in.InstanceID); err != nil {
+				return nil, err
+			}
+			s.audit(ctx, p, "DELETE", "USER", u.Name, map[string]string{"registration": in.InstanceID}, nil)
+			return &noContent{}, nil
 		})
 	handle(s, huma.Operation{OperationID: "reset_user_profile", Method: http.MethodPost, Path: "/users/{id}/profile", Tags: tags, Summary: "Reset user profile"},
 		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*noContent, error) {
