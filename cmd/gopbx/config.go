@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gopbx/gopbx/internal/api"
+	"github.com/gopbx/gopbx/internal/call"
 )
 
 // Config is everything `gopbx serve` can be told, by flag or by the
@@ -36,6 +37,8 @@ type Config struct {
 	SIPDigest     string
 	SIPAllow      string
 	RTPPorts      string
+	RingTimeout   time.Duration
+	MediaTimeout  time.Duration
 }
 
 // NewConfig returns the defaults: PortSIP's ports and an SQLite database in
@@ -54,6 +57,8 @@ func NewConfig() Config {
 		SIPTLS:          ":5061",
 		SIPDigest:       "MD5",
 		RTPPorts:        "45000-65000",
+		RingTimeout:     call.DefaultRingTimeout,
+		MediaTimeout:    call.DefaultMediaTimeout,
 	}
 }
 
@@ -78,6 +83,8 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.SIPDigest, "sip-digest", c.SIPDigest, "digest algorithms challenges offer, in order: MD5, SHA-256 (RFC 8760)")
 	fs.StringVar(&c.SIPAllow, "sip-allow", c.SIPAllow, "IPs and CIDRs never rate limited or blocked, comma separated")
 	fs.StringVar(&c.RTPPorts, "rtp-ports", c.RTPPorts, "RTP port range, LOW-HIGH")
+	fs.DurationVar(&c.RingTimeout, "ring-timeout", c.RingTimeout, "an unanswered call ends with 480 after this long")
+	fs.DurationVar(&c.MediaTimeout, "media-timeout", c.MediaTimeout, "an answered call with no RTP for this long is ended (negative: never)")
 	return fs
 }
 

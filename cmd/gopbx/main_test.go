@@ -33,7 +33,7 @@ func mustRunMain(t *testing.T, extra ...string) *Main {
 	return m
 }
 
-func call(t *testing.T, m *Main, method, path, token string, body any, out any) int {
+func apiCall(t *testing.T, m *Main, method, path, token string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -60,7 +60,7 @@ func login(t *testing.T, m *Main, user, pw, domain string) string {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if st := call(t, m, "POST", "/api/login", "", map[string]string{"username": user, "password": pw, "domain": domain}, &tok); st != 200 {
+	if st := apiCall(t, m, "POST", "/api/login", "", map[string]string{"username": user, "password": pw, "domain": domain}, &tok); st != 200 {
 		t.Fatalf("login %s: status %d", user, st)
 	}
 	return tok.AccessToken
@@ -73,10 +73,10 @@ func TestMainBootAndRestart(t *testing.T) {
 			m := mustRunMain(t, "--data", dir, "--db", dsn)
 			tok := login(t, m, "admin", "Admin#12345", "")
 			var doc map[string]any
-			if st := call(t, m, "GET", "/api/openapi.json", "", nil, &doc); st != 200 || doc["openapi"] != "3.1.0" {
+			if st := apiCall(t, m, "GET", "/api/openapi.json", "", nil, &doc); st != 200 || doc["openapi"] != "3.1.0" {
 				t.Fatalf("openapi.json: %d %v", st, doc["openapi"])
 			}
-			if st := call(t, m, "POST", "/api/logout", tok, nil, nil); st/100 != 2 {
+			if st := apiCall(t, m, "POST", "/api/logout", tok, nil, nil); st/100 != 2 {
 				t.Fatalf("logout: %d", st)
 			}
 			m.Close()

@@ -37,6 +37,7 @@ type Main struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	closers []func() error
+	drains  []func(context.Context) error // run on Close before the listeners' context ends
 }
 
 // NewMain returns a Main with the default configuration.
@@ -136,6 +137,12 @@ func (m *Main) Close() error {
 	for _, s := range m.servers {
 		s.Shutdown(ctx)
 	}
+	for _, drain := range m.drains {
+		if err := drain(ctx); err != nil {
+			m.Log.Warn("drain on shutdown", "err", err)
+		}
+	}
+	m.drains = nil
 	if m.cancel != nil {
 		m.cancel()
 	}

@@ -2,32 +2,28 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/gopbx/gopbx/internal/api"
+	"github.com/gopbx/gopbx/internal/call"
+	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/signaling"
 )
 
-// startSIP starts the SIP edge and registrar (and, when wired, the B2BUA)
-// on the listeners the configuration names. With every SIP listener
-// disabled it starts nothing.
+// startSIP starts the SIP edge, the registrar and the B2BUA on the
+// listeners the configuration names. With every SIP listener disabled it
+// starts nothing.
 func (m *Main) startSIP(ctx context.Context) error {
 	c := &m.Config
 	if c.SIPUDP == "" && c.SIPTCP == "" && c.SIPTLS == "" {
 		return nil
-	}
-	var algs []string
-	for _, a := range strings.Split(c.SIPDigest, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			algs = append(algs, strings.ToUpper(a))
-		}
-	}
-	var allow []string
-	for _, a := range strings.Split(c.SIPAllow, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			allow = append(allow, a)
-		}
 	}
 	srv, err := signaling.New(signaling.Config{
 		UDP:              c.SIPUDP,
@@ -36,8 +32,8 @@ func (m *Main) startSIP(ctx context.Context) error {
 		TLSCert:          filepath.Join(c.Data, "tls", "sip.crt"),
 		TLSKey:           filepath.Join(c.Data, "tls", "sip.key"),
 		PublicAddr:       c.SIPPublicAddr,
-		DigestAlgorithms: algs,
-		AllowList:        allow,
+		DigestAlgorithms: splitList(c.SIPDigest, strings.ToUpper),
+		AllowList:        splitList(c.SIPAllow, nil),
 		Now:              m.Now,
 		Logger:           m.Log.With("component", "sip"),
 	}, signaling.Deps{Store: m.DB})
@@ -45,7 +41,61 @@ func (m *Main) startSIP(ctx context.Context) error {
 		return err
 	}
 	m.SIP = srv
-	m.API.AttachSIP(api.SIP{Registrations: srv.Registrar(), ReloadIPFilters: srv.ReloadIPFilters})
+	m.closers = append(m.closers, srv.Close)
+
+	host, err := m.advertisedIP(srv)
+	if err != nil {
+		return err
+	}
+	lo, hi, _ := c.rtpRange()
+	bind := host
+	if c.SIPPublicAddr != "" {
+		// Behind NAT the public address is not local: bind every interface
+		// and write the public address into SDP.
+		bind = netip.IPv4Unspecified()
+	}
+	pool, err := media.NewPortPool(media.PortPoolConfig{IP: bind, MinPort: lo, MaxPort: hi, Now: m.Now})
+	if err != nil {
+		return err
+	}
+	contacts := map[string]sip.Uri{}
+	for _, tr := range []string{"UDP", "TCP", "TLS"} {
+		addr := srv.Addr(strings.ToLower(tr))
+		if addr == "" {
+			continue
+		}
+		_, p, _ := net.SplitHostPort(addr)
+		port, _ := strconv.Atoi(p)
+		u := sip.Uri{Scheme: "sip", Host: host.String(), Port: port}
+		switch tr {
+		case "TCP":
+			u.UriParams = sip.HeaderParams{{K: "transport", V: "tcp"}}
+		case "TLS":
+			u.Scheme, u.UriParams = "sips", sip.HeaderParams{{K: "transport", V: "tls"}}
+		}
+		contacts[tr] = u
+	}
+	if _, ok := contacts["UDP"]; !ok {
+		for _, u := range contacts {
+			contacts["UDP"] = u
+			break
+		}
+	}
+	mgr, err := call.New(call.Deps{
+		Logger: m.Log.With("component", "call"), Now: m.Now,
+		Client: srv.Client(), Locator: srv.Registrar(), Users: m.DB, CDRs: m.DB, NewID: m.DB.NewID,
+		Ports: pool, MediaIP: host, Contacts: contacts,
+		RingTimeout: c.RingTimeout, MediaTimeout: c.MediaTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	srv.SetCallHandler(mgr)
+	// On shutdown live calls are hung up (their BYEs sent, CDRs written)
+	// before the SIP edge stops.
+	m.drains = append(m.drains, mgr.Close)
+	m.API.AttachSIP(api.SIP{Registrations: srv.Registrar(), ReloadIPFilters: srv.ReloadIPFilters, Calls: mgr})
+
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -54,4 +104,52 @@ func (m *Main) startSIP(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// advertisedIP is the address the PBX gives phones for its Contact and its
+// media: --sip-public-addr when set, else the SIP listener's address, else
+// (for a wildcard listener) the address of the interface the default route
+// leaves by.
+func (m *Main) advertisedIP(srv *signaling.Server) (netip.Addr, error) {
+	if a := m.Config.SIPPublicAddr; a != "" {
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			ips, lerr := net.LookupIP(a)
+			if lerr != nil || len(ips) == 0 {
+				return netip.Addr{}, fmt.Errorf("--sip-public-addr %s: not an address that resolves", a)
+			}
+			ip, _ = netip.AddrFromSlice(ips[0])
+		}
+		return ip.Unmap(), nil
+	}
+	for _, tr := range []string{"udp", "tcp", "tls"} {
+		if ap, err := netip.ParseAddrPort(srv.Addr(tr)); err == nil && !ap.Addr().IsUnspecified() {
+			return ap.Addr().Unmap(), nil
+		}
+	}
+	// A UDP "connection" sends nothing; it only asks the kernel for the
+	// source address of the default route.
+	conn, err := net.Dial("udp", "192.0.2.1:9")
+	if err == nil {
+		defer conn.Close()
+		if ap, err := netip.ParseAddrPort(conn.LocalAddr().String()); err == nil {
+			return ap.Addr().Unmap(), nil
+		}
+	}
+	return netip.MustParseAddr("127.0.0.1"), nil
+}
+
+// splitList splits a comma-separated flag value, trimming and optionally
+// mapping each element and dropping empty ones.
+func splitList(s string, f func(string) string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			if f != nil {
+				v = f(v)
+			}
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -17,15 +17,15 @@ func provision(t *testing.T, m *Main, domain, ext, sipPassword string) (tenant, 
 	var id struct {
 		ID string `json:"id"`
 	}
-	if st := call(t, m, "POST", "/api/tenants", tok, map[string]any{"name": domain, "domain": domain, "timezone": "UTC",
+	if st := apiCall(t, m, "POST", "/api/tenants", tok, map[string]any{"name": domain, "domain": domain, "timezone": "UTC",
 		"currency": "USD", "region": "USA"}, &id); st != 201 && st != 200 {
 		t.Fatalf("create tenant: %d", st)
 	}
 	tenant = id.ID
-	if st := call(t, m, "POST", "/api/tenants/switch?id="+tenant, tok, nil, nil); st/100 != 2 {
+	if st := apiCall(t, m, "POST", "/api/tenants/switch?id="+tenant, tok, nil, nil); st/100 != 2 {
 		t.Fatalf("switch: %d", st)
 	}
-	if st := call(t, m, "POST", "/api/users", tok, map[string]any{"name": "u" + ext, "password": "Web#Pass1357", "email": "u" + ext + "@" + domain,
+	if st := apiCall(t, m, "POST", "/api/users", tok, map[string]any{"name": "u" + ext, "password": "Web#Pass1357", "email": "u" + ext + "@" + domain,
 		"display_name": "User " + ext, "role": "StandardUser", "extension_number": ext, "extension_password": sipPassword,
 		"voicemail_pin": "2468"}, &id); st != 201 && st != 200 {
 		t.Fatalf("create user: %d", st)
@@ -56,8 +56,8 @@ func TestRegistrationThroughServe(t *testing.T) {
 					ID string `json:"id"`
 				} `json:"items"`
 			}
-			call(t, m, "GET", "/api/tenants", tok, nil, &tenants)
-			call(t, m, "POST", "/api/tenants/switch?id="+tenants.Items[0].ID, tok, nil, nil)
+			apiCall(t, m, "GET", "/api/tenants", tok, nil, &tenants)
+			apiCall(t, m, "POST", "/api/tenants/switch?id="+tenants.Items[0].ID, tok, nil, nil)
 			var st struct {
 				Status       string `json:"status"`
 				Registration []struct {
@@ -67,13 +67,13 @@ func TestRegistrationThroughServe(t *testing.T) {
 					IP             string `json:"ip"`
 				} `json:"registration"`
 			}
-			if code := call(t, m, "GET", "/api/users/"+user+"/status", tok, nil, &st); code != 200 || st.Status != "ONLINE" || len(st.Registration) != 2 {
+			if code := apiCall(t, m, "GET", "/api/users/"+user+"/status", tok, nil, &st); code != 200 || st.Status != "ONLINE" || len(st.Registration) != 2 {
 				t.Fatalf("status: %d %+v", code, st)
 			}
-			if code := call(t, m, "POST", "/api/users/"+user+"/status/"+st.Registration[0].InstanceID+"/destroy_status", tok, nil, nil); code/100 != 2 {
+			if code := apiCall(t, m, "POST", "/api/users/"+user+"/status/"+st.Registration[0].InstanceID+"/destroy_status", tok, nil, nil); code/100 != 2 {
 				t.Fatalf("destroy_status: %d", code)
 			}
-			call(t, m, "GET", "/api/users/"+user+"/status", tok, nil, &st)
+			apiCall(t, m, "GET", "/api/users/"+user+"/status", tok, nil, &st)
 			if len(st.Registration) != 1 {
 				t.Fatalf("after destroy_status: %+v", st)
 			}

@@ -123,6 +123,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerRoles,
 		s.registerLogs,
 		s.registerIPFilters,
+		s.registerCalls,
 	} {
 		register()
 	}

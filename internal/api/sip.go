@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 
+	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/pbx"
 )
 
@@ -13,6 +14,14 @@ type Registrations interface {
 	Remove(ctx context.Context, tenant pbx.TenantID, user pbx.ID, instanceOrID string) error
 }
 
+// Calls is what the API needs of the B2BUA: the live calls of a tenant and
+// hanging one up.
+type Calls interface {
+	Sessions(tenant pbx.TenantID) []call.SessionInfo
+	Session(tenant pbx.TenantID, id pbx.ID) (call.SessionInfo, error)
+	Hangup(ctx context.Context, tenant pbx.TenantID, id pbx.ID) error
+}
+
 // SIP holds the SIP side's services the API reports on and controls. Any
 // field may be nil: the API then answers as if nothing were registered or
 // live.
@@ -20,6 +29,7 @@ type SIP struct {
 	Registrations Registrations
 	// ReloadIPFilters makes the SIP edge apply a changed /ip_filters at once.
 	ReloadIPFilters func(context.Context) error
+	Calls           Calls
 }
 
 // AttachSIP connects the SIP side. It may be called at any time, also while

@@ -1,0 +1,257 @@
+package call
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/media"
+	"github.com/gopbx/gopbx/internal/pbx"
+)
+
+// allow is what the PBX accepts inside its dialogs.
+const allow = "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, MESSAGE, NOTIFY, PRACK"
+
+// drainTimeout bounds how long a leg of a finished call waits for its
+// final response.
+const drainTimeout = 4 * time.Second
+
+// leg is one INVITE forked to one contact of the callee.
+type leg struct {
+	s       *session
+	binding pbx.Binding
+	target  sip.Uri // the contact's URI: the leg's Request-URI
+	d       *dialog
+
+	mu          sync.Mutex
+	invite      *sip.Request
+	provisional bool // a 1xx arrived: CANCEL may be sent (RFC 3261 9.1)
+	cancelled   bool
+}
+
+// run sends the leg's INVITE and follows its responses until the final one.
+func (l *leg) run(offer []byte) {
+	s := l.s
+	target, err := contactURI(l.binding.Contact)
+	if err != nil {
+		s.log.Info("bad contact", "contact", l.binding.Contact, "error", err)
+		s.onLegFailed(l, sip.StatusBadRequest)
+		return
+	}
+	l.target = target
+	transport := strings.ToUpper(l.binding.Transport)
+	if transport == "" {
+		transport = "UDP"
+	}
+	dest := l.binding.Source
+	if dest == "" {
+		dest = hostPort(target, transport)
+	}
+	l.d = &dialog{
+		callID:       newCallID(),
+		localTag:     newTag(),
+		local:        sip.Uri{Scheme: "sip", User: s.rec.Caller, Host: s.tenant.Domain},
+		localName:    s.rec.CallerDisplayName,
+		remote:       sip.Uri{Scheme: "sip", User: s.rec.Callee, Host: s.tenant.Domain},
+		remoteName:   s.rec.CalleeDisplayName,
+		remoteTarget: target,
+		dest:         dest,
+		transport:    transport,
+		contact:      s.m.contact(transport),
+		sessionID:    s.id.String(),
+	}
+	ct := ""
+	if offer != nil {
+		ct = "application/sdp"
+	}
+	req := l.d.newRequest(sip.INVITE, offer, ct)
+	l.d.inviteCSeq = l.d.cseq
+	if mf := s.req.MaxForwards(); mf != nil {
+		// Carry the caller's hop count down, so that a contact that leads
+		// back to the PBX ends in 483 instead of looping.
+		fwd := sip.MaxForwardsHeader(mf.Val() - 1)
+		req.ReplaceHeader(&fwd)
+	}
+	req.AppendHeader(sip.NewHeader("Allow", allow))
+
+	l.mu.Lock()
+	if l.cancelled {
+		l.mu.Unlock()
+		s.onLegFailed(l, sip.StatusRequestTerminated)
+		return
+	}
+	l.invite = req
+	l.mu.Unlock()
+
+	tx, err := s.m.d.Client.TransactionRequest(s.ctx, req)
+	if err != nil {
+		s.log.Info("leg invite failed", "contact", l.binding.Contact, "error", err)
+		s.onLegFailed(l, sip.StatusServiceUnavailable)
+		return
+	}
+	for {
+		select {
+		case res := <-tx.Responses():
+			switch {
+			case res.IsProvisional():
+				l.gotProvisional()
+				s.onProvisional(l, res)
+			case res.IsSuccess():
+				l.onSuccess(tx, res)
+				return
+			default:
+				tx.Terminate()
+				s.onLegFailed(l, res.StatusCode)
+				return
+			}
+		case <-tx.Done():
+			s.onLegFailed(l, sip.StatusRequestTimeout)
+			return
+		case <-s.ctx.Done():
+			// The call is over; a cancelled leg still gets a little while
+			// for its 487, so that it is ACKed and the phone stops ringing.
+			l.drain(tx)
+			return
+		}
+	}
+}
+
+// drain waits briefly for a final response on a leg whose call is over,
+// and hangs up a late 2xx.
+func (l *leg) drain(tx sip.ClientTransaction) {
+	defer tx.Terminate()
+	t := time.NewTimer(drainTimeout)
+	defer t.Stop()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				l.gotProvisional()
+				continue
+			}
+			if res.IsSuccess() {
+				l.onSuccess(tx, res)
+			}
+			return
+		case <-tx.Done():
+			return
+		case <-t.C:
+			return
+		}
+	}
+}
+
+// onSuccess handles the leg's 2xx: ACK it, and if another leg already won,
+// hang it up again.
+func (l *leg) onSuccess(tx sip.ClientTransaction, res *sip.Response) {
+	s := l.s
+	if !s.onAnswer(l, res) {
+		l.d.confirmUAC(res)
+		ack := l.d.newACK(l.d.inviteCSeq, nil, "")
+		bye := l.d.newRequest(sip.BYE, nil, "")
+		s.m.d.Client.WriteRequest(ack)
+		s.send(context.WithoutCancel(s.ctx), bye)
+		return
+	}
+	s.mu.Lock()
+	ack := l.d.newACK(l.d.inviteCSeq, nil, "")
+	if s.lateOffer {
+		// The 2xx carried the offer: the ACK carries the caller's answer
+		// and waits for the caller's ACK.
+		s.pendingACK[media.A] = ack
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	l.sendACK(tx, ack)
+}
+
+// sendACK sends ack and again for each retransmitted 2xx.
+func (l *leg) sendACK(tx sip.ClientTransaction, ack *sip.Request) {
+	tmpl := ack.Clone()
+	tx.OnRetransmission(func(r *sip.Response) {
+		if r.IsSuccess() {
+			l.s.m.d.Client.WriteRequest(tmpl.Clone())
+		}
+	})
+	if err := l.s.m.d.Client.WriteRequest(ack); err != nil {
+		l.s.log.Info("ack callee", "error", err)
+	}
+}
+
+func (l *leg) gotProvisional() {
+	l.mu.Lock()
+	first := !l.provisional
+	l.provisional = true
+	pending := l.cancelled
+	l.mu.Unlock()
+	if first && pending {
+		l.s.m.goWait(l.sendCancel)
+	}
+}
+
+// cancel cancels the leg: at once when it got a provisional response, else
+// as soon as it gets one.
+func (l *leg) cancel() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cancelled {
+		return
+	}
+	l.cancelled = true
+	if l.invite != nil && l.provisional {
+		l.s.m.goWait(l.sendCancel)
+	}
+}
+
+func (l *leg) sendCancel() {
+	l.mu.Lock()
+	inv := l.invite
+	l.mu.Unlock()
+	req := sip.NewRequest(sip.CANCEL, *inv.Recipient.Clone())
+	if via := inv.Via(); via != nil {
+		req.AppendHeader(sip.HeaderClone(via))
+	}
+	for _, h := range inv.GetHeaders("Route") {
+		req.AppendHeader(sip.HeaderClone(h))
+	}
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	req.AppendHeader(sip.HeaderClone(inv.From()))
+	req.AppendHeader(sip.HeaderClone(inv.To()))
+	req.AppendHeader(sip.HeaderClone(inv.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	req.SetBody(nil)
+	req.SetDestination(inv.Destination())
+	req.SetTransport(inv.Transport())
+	l.s.send(context.WithoutCancel(l.s.ctx), req)
+}
+
+// contactURI takes the URI out of a Contact value as a phone sent it.
+func contactURI(contact string) (sip.Uri, error) {
+	c := strings.TrimSpace(contact)
+	if i := strings.IndexByte(c, '<'); i >= 0 {
+		j := strings.IndexByte(c[i:], '>')
+		if j < 0 {
+			return sip.Uri{}, fmt.Errorf("parse contact %q: no closing >", contact)
+		}
+		c = c[i+1 : i+j]
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(c, &u); err != nil {
+		return sip.Uri{}, fmt.Errorf("parse contact %q: %w", contact, err)
+	}
+	return u, nil
+}
+
+func hostPort(u sip.Uri, transport string) string {
+	port := u.Port
+	if port == 0 {
+		port = int(sip.DefaultPort(transport))
+	}
+	return fmt.Sprintf("%s:%d", u.Host, port)
+}

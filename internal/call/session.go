@@ -1,0 +1,561 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/media"
+	"github.com/gopbx/gopbx/internal/pbx"
+)
+
+type state int
+
+const (
+	ringing state = iota
+	answered
+	ended
+)
+
+// session is one call: the caller's dialog (side A), the legs forked to the
+// callee's contacts, the one that answered (side B), the media relays and
+// the CDR facts. Its fields are guarded by mu; SIP transactions are never
+// waited on with mu held.
+type session struct {
+	m      *Manager
+	id     pbx.ID
+	tenant pbx.Tenant
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	req      *sip.Request // the caller's INVITE
+	tx       sip.ServerTransaction
+	answered chan struct{} // closed when the INVITE got its final answer
+	acked    chan struct{} // closed when the caller ACKed the 2xx
+	ackOnce  sync.Once
+
+	mu        sync.Mutex
+	state     state
+	a, b      *dialog
+	keys      []string
+	legs      []*leg
+	codes     []int
+	winner    *leg
+	relays    []*media.Relay
+	ringTimer *time.Timer
+	// lateOffer is true when the caller's INVITE had no SDP: the callee's
+	// 2xx then carries the offer, and its ACK waits for the caller's answer.
+	lateOffer bool
+	// pendingACK[side] is the ACK to send to the other side when side's
+	// ACK arrives (late-offer INVITE or re-INVITE).
+	pendingACK [2]*sip.Request
+	// offering is true while a re-INVITE or UPDATE is in flight (glare: 491).
+	offering bool
+	rec      CDR
+	// stopOnDone unregisters the hangup that the end of ctx triggers.
+	stopOnDone func() bool
+	// sessionInterval is the caller's session timer (RFC 4028), 0 for none.
+	sessionInterval time.Duration
+	sessionTimer    *time.Timer
+}
+
+func (m *Manager) newSession(ctx context.Context, origin Origin, req *sip.Request, tx sip.ServerTransaction) (*session, int, error) {
+	if mf := req.MaxForwards(); mf != nil && mf.Val() <= 1 {
+		return nil, sip.StatusTooManyHops, fmt.Errorf("max-forwards exhausted")
+	}
+	number := req.Recipient.User
+	if number == "" {
+		return nil, sip.StatusNotFound, fmt.Errorf("no user in request uri")
+	}
+	tenant := origin.Tenant.ID
+	callee, err := m.d.Users.UserByExtension(ctx, tenant, number)
+	if err != nil {
+		return nil, statusFor(err), fmt.Errorf("find callee %s: %w", number, err)
+	}
+	if !callee.Enabled {
+		return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("callee %s disabled", number)
+	}
+	bindings, err := m.d.Locator.Contacts(ctx, tenant, number)
+	if err != nil {
+		return nil, statusFor(err), fmt.Errorf("find contacts of %s: %w", number, err)
+	}
+	if len(bindings) == 0 {
+		return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("%s has no contacts", number)
+	}
+	id := m.d.NewID()
+	s := &session{
+		m:        m,
+		id:       id,
+		tenant:   origin.Tenant,
+		req:      req,
+		tx:       tx,
+		answered: make(chan struct{}),
+		acked:    make(chan struct{}),
+	}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.log = m.log.With("tenant", tenant, "session_id", id, "call_id", callID(req))
+
+	dest, transport := origin.Source, origin.Transport
+	if dest == "" {
+		dest = req.Source()
+	}
+	if transport == "" {
+		transport = req.Transport()
+	}
+	s.a = uasDialog(req, newTag(), m.contact(transport), dest, transport, id.String())
+	if d, ok := sessionExpires(req); ok && supportsTimer(req) {
+		s.sessionInterval = d
+	}
+
+	caller, callerName := origin.User.ExtensionNumber, origin.User.DisplayName
+	if f := req.From(); f != nil {
+		if caller == "" {
+			caller = f.Address.User
+		}
+		if callerName == "" {
+			callerName = f.DisplayName
+		}
+	}
+	s.rec = CDR{
+		Tenant: tenant, SessionID: id, CallID: callID(req),
+		Caller: caller, CallerDomain: origin.Tenant.Domain, CallerDisplayName: callerName,
+		Callee: number, CalleeDomain: origin.Tenant.Domain, CalleeDisplayName: callee.DisplayName,
+		StartedAt: m.d.Now(), Direction: ExtensionCall, Destination: req.Recipient.String(),
+	}
+	for _, b := range bindings {
+		if b.Tenant != 0 && b.Tenant != tenant {
+			continue // calls never cross tenants, whatever a locator says
+		}
+		s.legs = append(s.legs, &leg{s: s, binding: b})
+	}
+	if len(s.legs) == 0 {
+		return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("%s has no contacts in tenant", number)
+	}
+	return s, 0, nil
+}
+
+// run starts the legs and waits until the caller's INVITE is answered.
+func (s *session) run() {
+	m := s.m
+	registered := false
+	defer func() {
+		if !registered {
+			s.cancel()
+		}
+	}()
+	s.respondA(sip.StatusTrying, "Trying", nil)
+
+	var offer []byte
+	if body := s.req.Body(); len(body) > 0 {
+		if !isSDP(s.req) {
+			s.reject(sip.StatusUnsupportedMediaType)
+			return
+		}
+		var err error
+		s.mu.Lock()
+		offer, err = s.rewriteSDP(body, media.A)
+		s.mu.Unlock()
+		if err != nil {
+			s.log.Info("caller offer rejected", "error", err)
+			s.closeRelays()
+			if errors.Is(err, media.ErrNoPorts) {
+				s.reject(sip.StatusServiceUnavailable)
+			} else {
+				s.reject(sip.StatusNotAcceptableHere)
+			}
+			return
+		}
+	} else {
+		s.lateOffer = true
+	}
+
+	if !m.addSession(s) {
+		s.log.Info("call rejected", "reason", "tenant at max concurrent calls", "max", s.tenant.MaxConcurrentCalls)
+		s.closeRelays()
+		s.reject(sip.StatusServiceUnavailable)
+		return
+	}
+	registered = true
+	key := dialogKey(s.a.callID, s.a.localTag)
+	s.keys = append(s.keys, key)
+	m.addDialog(key, dialogRef{s: s, side: media.A})
+	s.log.Info("call started", "caller", s.rec.Caller, "callee", s.rec.Callee, "legs", len(s.legs))
+
+	if !s.tx.OnCancel(func(*sip.Request) {
+		m.goWait(func() { s.hangup(s.ctx, EndCancelled) })
+	}) {
+		s.hangup(s.ctx, EndCancelled)
+		return
+	}
+	s.mu.Lock()
+	s.ringTimer = time.AfterFunc(m.d.RingTimeout, func() { m.goWait(s.ringTimeout) })
+	for _, l := range s.legs {
+		m.goWait(func() { l.run(offer) })
+	}
+	s.mu.Unlock()
+
+	select {
+	case <-s.answered:
+	case <-s.ctx.Done():
+		s.hangup(context.WithoutCancel(s.ctx), "")
+	}
+}
+
+// reject answers the caller's INVITE with code before any leg was tried,
+// and records the attempt.
+func (s *session) reject(code int) {
+	s.respondA(code, reasonFor(code), nil)
+	s.rec.StatusCode = code
+	s.rec.EndedAt = s.m.d.Now()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+	defer cancel()
+	if err := s.m.d.CDRs.CreateCDR(ctx, s.tenant.ID, &s.rec); err != nil {
+		s.log.Error("write cdr", "error", err)
+	}
+}
+
+// respondA answers the caller's INVITE. Responses above 100 carry the
+// PBX's tag, so the caller sees one dialog whatever leg answers.
+func (s *session) respondA(code int, reason string, body []byte) *sip.Response {
+	res := sip.NewResponseFromRequest(s.req, code, reason, body)
+	if code > 100 {
+		if to := res.To(); to != nil {
+			to.Params.Add("tag", s.a.localTag)
+		}
+	}
+	if code > 100 && code < 300 {
+		res.AppendHeader(&sip.ContactHeader{Address: *s.a.contact.Clone()})
+	}
+	if code >= 200 && code < 300 && s.sessionInterval > 0 {
+		addTimerHeaders(res, s.sessionInterval)
+	}
+	res.AppendHeader(sip.NewHeader("X-Session-Id", s.id.String()))
+	if len(body) > 0 {
+		ct := sip.ContentTypeHeader("application/sdp")
+		res.AppendHeader(&ct)
+	}
+	if err := s.tx.Respond(res); err != nil {
+		s.log.Debug("respond to caller", "status", code, "error", err)
+	}
+	return res
+}
+
+// retransmit2xx resends the caller's 2xx until its ACK comes (RFC 3261
+// 13.3.1.4: over UDP the UAS core, not the transaction, does it), and
+// hangs up when none came within 64*T1.
+func (s *session) retransmit2xx(res *sip.Response) {
+	if !strings.EqualFold(s.a.transport, "UDP") {
+		return
+	}
+	interval := sip.T1
+	giveUp := time.NewTimer(64 * sip.T1)
+	defer giveUp.Stop()
+	t := time.NewTimer(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.acked:
+			s.log.Debug("caller acked the 2xx")
+			return
+		case <-s.tx.Acks():
+			// A phone that reused the INVITE's branch for its ACK: the
+			// transaction took it.
+			return
+		case <-s.ctx.Done():
+			return
+		case <-giveUp.C:
+			s.log.Info("caller never acked the 2xx")
+			s.hangup(s.ctx, "")
+			return
+		case <-t.C:
+			if err := s.tx.Respond(res); err != nil {
+				s.log.Debug("retransmit 2xx", "error", err)
+			}
+			interval = min(2*interval, sip.T2)
+			t.Reset(interval)
+		}
+	}
+}
+
+// onProvisional relays a callee's 180/183 to the caller, with early media
+// anchored when it has SDP.
+func (s *session) onProvisional(l *leg, res *sip.Response) {
+	if res.StatusCode == sip.StatusTrying {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != ringing {
+		return
+	}
+	if s.rec.RangAt.IsZero() {
+		s.rec.RangAt = s.m.d.Now()
+	}
+	var body []byte
+	if len(res.Body()) > 0 && isSDP(res) && !s.lateOffer {
+		b, err := s.rewriteSDP(res.Body(), media.B)
+		if err != nil {
+			s.log.Info("early media sdp ignored", "error", err)
+		} else {
+			body = b
+		}
+	}
+	code := res.StatusCode
+	if code != sip.StatusRinging && body == nil {
+		code = sip.StatusRinging // 181/182 and 183 without SDP read as ringing
+	}
+	s.respondA(code, res.Reason, body)
+}
+
+// onAnswer takes a leg's 2xx. The first one wins: the caller gets a 200,
+// the other legs are cancelled. It returns false for a leg that lost.
+func (s *session) onAnswer(l *leg, res *sip.Response) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != ringing {
+		return false
+	}
+	s.state = answered
+	s.winner = l
+	s.rec.AnsweredAt = s.m.d.Now()
+	if s.rec.RangAt.IsZero() {
+		s.rec.RangAt = s.rec.AnsweredAt
+	}
+	s.rec.Destination = l.target.String()
+	if s.ringTimer != nil {
+		s.ringTimer.Stop()
+	}
+	l.d.confirmUAC(res)
+	s.b = l.d
+	key := dialogKey(l.d.callID, l.d.localTag)
+	s.keys = append(s.keys, key)
+	s.m.addDialog(key, dialogRef{s: s, side: media.B})
+	for _, o := range s.legs {
+		if o != l {
+			o.cancel()
+		}
+	}
+	var body []byte
+	if len(res.Body()) > 0 && isSDP(res) {
+		b, err := s.rewriteAnswer(res.Body())
+		if err != nil {
+			s.log.Info("callee answer sdp unusable", "error", err)
+		} else {
+			body = b
+		}
+	}
+	res200 := s.respondA(sip.StatusOK, "OK", body)
+	s.armSessionTimer()
+	close(s.answered)
+	s.m.goWait(func() { s.retransmit2xx(res200) })
+	// If the server's context ends (shutdown without Manager.Close), the
+	// call still ends properly and gets its CDR.
+	s.stopOnDone = context.AfterFunc(s.ctx, func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 2*time.Second)
+		defer cancel()
+		s.hangup(ctx, "")
+	})
+	s.log.Info("call answered", "contact", l.binding.Contact)
+	return true
+}
+
+// onLegFailed records a leg's failure; when every leg failed the caller
+// gets the best final answer.
+func (s *session) onLegFailed(l *leg, code int) {
+	s.mu.Lock()
+	if s.state != ringing {
+		s.mu.Unlock()
+		return
+	}
+	s.codes = append(s.codes, code)
+	if len(s.codes) < len(s.legs) {
+		s.mu.Unlock()
+		return
+	}
+	final := finalCode(s.codes)
+	s.state = ended
+	s.rec.StatusCode = final
+	s.respondA(final, reasonFor(final), nil)
+	close(s.answered)
+	s.mu.Unlock()
+	s.finish()
+}
+
+func (s *session) ringTimeout() {
+	s.mu.Lock()
+	if s.state != ringing {
+		s.mu.Unlock()
+		return
+	}
+	s.state = ended
+	s.rec.StatusCode = sip.StatusTemporarilyUnavailable
+	for _, l := range s.legs {
+		l.cancel()
+	}
+	s.respondA(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
+	close(s.answered)
+	s.mu.Unlock()
+	s.log.Info("call not answered", "ring_timeout", s.m.d.RingTimeout)
+	s.finish()
+}
+
+// hangup ends the call from outside the dialogs: the caller's CANCEL, the
+// API, a media timeout, shutdown. A ringing call is cancelled (the caller
+// gets 487 unless its CANCEL already got it one); an answered call gets a
+// BYE on both sides.
+func (s *session) hangup(ctx context.Context, reason EndReason) {
+	s.mu.Lock()
+	switch s.state {
+	case ended:
+		s.mu.Unlock()
+		return
+	case ringing:
+		s.state = ended
+		s.rec.StatusCode = sip.StatusRequestTerminated
+		s.rec.EndReason = reason
+		for _, l := range s.legs {
+			l.cancel()
+		}
+		if reason != EndCancelled {
+			s.respondA(sip.StatusRequestTerminated, "Request Terminated", nil)
+		}
+		close(s.answered)
+		if s.ringTimer != nil {
+			s.ringTimer.Stop()
+		}
+		s.mu.Unlock()
+	case answered:
+		s.state = ended
+		s.rec.EndReason = reason
+		byeA := s.a.newRequest(sip.BYE, nil, "")
+		byeB := s.b.newRequest(sip.BYE, nil, "")
+		s.mu.Unlock()
+		s.finish()
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); s.send(ctx, byeA) }()
+		go func() { defer wg.Done(); s.send(ctx, byeB) }()
+		wg.Wait()
+		return
+	}
+	s.finish()
+}
+
+// byeFrom handles a BYE from one side: the other side gets one too.
+func (s *session) byeFrom(ctx context.Context, side media.Side) {
+	s.mu.Lock()
+	if s.state != answered {
+		s.mu.Unlock()
+		return
+	}
+	s.state = ended
+	s.rec.EndReason = EndCallerDisconnected
+	other := s.b
+	if side == media.B {
+		s.rec.EndReason = EndCalleeDisconnected
+		other = s.a
+	}
+	bye := other.newRequest(sip.BYE, nil, "")
+	s.mu.Unlock()
+	// The call ended when the BYE came: the record says so, whatever the
+	// other phone takes to answer its own BYE.
+	s.finish()
+	s.send(ctx, bye)
+}
+
+// send sends an in-dialog request and waits for its final response (or 32
+// s). It returns the response, or nil.
+func (s *session) send(ctx context.Context, req *sip.Request) *sip.Response {
+	ctx, cancel := context.WithTimeout(ctx, 64*sip.T1)
+	defer cancel()
+	tx, err := s.m.d.Client.TransactionRequest(ctx, req)
+	if err != nil {
+		s.log.Info("send request", "method", req.Method, "error", err)
+		return nil
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				continue
+			}
+			return res
+		case <-tx.Done():
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// finish writes the CDR and releases the session's resources. The session
+// state is ended.
+func (s *session) finish() {
+	s.mu.Lock()
+	s.rec.EndedAt = s.m.d.Now()
+	if !s.rec.AnsweredAt.IsZero() {
+		s.rec.Duration = int(s.rec.EndedAt.Sub(s.rec.AnsweredAt) / time.Second)
+		s.rec.StatusCode = 0
+	}
+	rec := s.rec
+	keys := s.keys
+	stop := s.stopOnDone
+	if s.sessionTimer != nil {
+		s.sessionTimer.Stop()
+	}
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	s.m.removeSession(s, keys)
+	s.closeRelays()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+	defer cancel()
+	if err := s.m.d.CDRs.CreateCDR(ctx, s.tenant.ID, &rec); err != nil {
+		s.log.Error("write cdr", "error", err)
+	}
+	s.log.Info("call ended", "end_reason", rec.EndReason, "status", rec.StatusCode, "duration", rec.Duration)
+	s.cancel()
+}
+
+func (s *session) closeRelays() {
+	s.mu.Lock()
+	relays := s.relays
+	s.relays = nil
+	s.mu.Unlock()
+	for _, r := range relays {
+		if r != nil {
+			r.Close()
+		}
+	}
+}
+
+func (s *session) info() SessionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := CallInfo{
+		Caller: s.rec.Caller, CallerDisplayName: s.rec.CallerDisplayName, Callee: s.rec.Callee,
+		StartedAt: s.rec.StartedAt, Answered: s.state == answered,
+	}
+	if !s.rec.AnsweredAt.IsZero() {
+		c.TalkingTime = int(s.m.d.Now().Sub(s.rec.AnsweredAt) / time.Second)
+	}
+	return SessionInfo{ID: s.id, Tenant: s.tenant.ID, Calls: []CallInfo{c}}
+}
+
+func isSDP(msg interface{ ContentType() *sip.ContentTypeHeader }) bool {
+	ct := msg.ContentType()
+	if ct == nil {
+		return true // a body without a type is taken as SDP, as phones mean it
+	}
+	v, _, _ := strings.Cut(ct.Value(), ";")
+	return strings.EqualFold(strings.TrimSpace(v), "application/sdp")
+}

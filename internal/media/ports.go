@@ -1,0 +1,178 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Default port range and quarantine, as PortSIP uses them.
+const (
+	DefaultMinPort    = 45000
+	DefaultMaxPort    = 65000
+	DefaultQuarantine = 30 * time.Second
+)
+
+// ErrNoPorts is returned when every port pair of the range is in use or
+// resting.
+var ErrNoPorts = errors.New("no free media ports")
+
+// PortPool hands out RTP/RTCP socket pairs from a port range. It is safe for
+// concurrent use.
+type PortPool struct {
+	ip         netip.Addr
+	quarantine time.Duration
+	now        func() time.Time
+
+	mu      sync.Mutex
+	free    []int // even ports ready to use, used from the front
+	resting []rest
+}
+
+type rest struct {
+	port  int
+	until time.Time
+}
+
+// PortPoolConfig configures a PortPool.
+type PortPoolConfig struct {
+	// IP is the local address the sockets bind to.
+	IP netip.Addr
+	// MinPort and MaxPort bound the range (inclusive); zero means the
+	// defaults. RTP ports are the even ones.
+	MinPort, MaxPort int
+	// Quarantine is how long a freed pair rests; zero means
+	// DefaultQuarantine, a negative value no rest (tests).
+	Quarantine time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewPortPool returns a pool over cfg's range.
+func NewPortPool(cfg PortPoolConfig) (*PortPool, error) {
+	if cfg.MinPort == 0 {
+		cfg.MinPort = DefaultMinPort
+	}
+	if cfg.MaxPort == 0 {
+		cfg.MaxPort = DefaultMaxPort
+	}
+	if cfg.Quarantine == 0 {
+		cfg.Quarantine = DefaultQuarantine
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if !cfg.IP.IsValid() {
+		return nil, fmt.Errorf("new port pool: no ip")
+	}
+	lo := cfg.MinPort + cfg.MinPort%2
+	if lo < 1024 || cfg.MaxPort > 65535 || lo+1 > cfg.MaxPort {
+		return nil, fmt.Errorf("new port pool: bad range %d-%d", cfg.MinPort, cfg.MaxPort)
+	}
+	p := &PortPool{ip: cfg.IP, quarantine: cfg.Quarantine, now: cfg.Now}
+	for port := lo; port+1 <= cfg.MaxPort; port += 2 {
+		p.free = append(p.free, port)
+	}
+	return p, nil
+}
+
+// IP returns the address the pool's sockets bind to.
+func (p *PortPool) IP() netip.Addr { return p.ip }
+
+// Pair is a bound RTP socket and the RTCP socket on the next port. Close
+// returns the ports to the pool.
+type Pair struct {
+	RTP, RTCP *net.UDPConn
+	Port      int // the RTP port; RTCP is Port+1
+	pool      *PortPool
+	once      sync.Once
+}
+
+// Listen binds a free pair. A port that some other program holds is
+// skipped (and put back to rest), so the call still gets a pair.
+func (p *PortPool) Listen() (*Pair, error) {
+	for tries := 0; tries < 64; tries++ {
+		port, ok := p.take()
+		if !ok {
+			return nil, ErrNoPorts
+		}
+		rtp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+		if err != nil {
+			p.put(port)
+			continue
+		}
+		rtcp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port+1))))
+		if err != nil {
+			rtp.Close()
+			p.put(port)
+			continue
+		}
+		return &Pair{RTP: rtp, RTCP: rtcp, Port: port, pool: p}, nil
+	}
+	return nil, ErrNoPorts
+}
+
+func (p *PortPool) take() (int, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	n := 0
+	for _, r := range p.resting {
+		if now.Before(r.until) {
+			break
+		}
+		p.free = append(p.free, r.port)
+		n++
+	}
+	p.resting = p.resting[n:]
+	if len(p.free) == 0 {
+		return 0, false
+	}
+	port := p.free[0]
+	p.free = p.free[1:]
+	return port, true
+}
+
+func (p *PortPool) put(port int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.quarantine < 0 {
+		p.free = append(p.free, port)
+		return
+	}
+	// resting is ordered by until because the quarantine is constant.
+	p.resting = append(p.resting, rest{port: port, until: p.now().Add(p.quarantine)})
+}
+
+// Available returns how many pairs could be handed out now.
+func (p *PortPool) Available() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	n := len(p.free)
+	for _, r := range p.resting {
+		if !now.Before(r.until) {
+			n++
+		}
+	}
+	return n
+}
+
+// Addr returns the local RTP address of the pair.
+func (pr *Pair) Addr() netip.AddrPort {
+	return netip.AddrPortFrom(pr.pool.ip, uint16(pr.Port))
+}
+
+// Close closes both sockets and gives the ports back to the pool to rest.
+// It is safe to call more than once.
+func (pr *Pair) Close() error {
+	var err error
+	pr.once.Do(func() {
+		err = errors.Join(pr.RTP.Close(), pr.RTCP.Close())
+		pr.pool.put(pr.Port)
+	})
+	return err
+}
