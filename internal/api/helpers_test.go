@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/gopbx/gopbx/internal/store"
 	"github.com/gopbx/gopbx/internal/store/storetest"
@@ -25,7 +24,6 @@ type env struct {
 	db  *store.DB
 	srv *Server
 	ts  *httptest.Server
-	now time.Time
 }
 
 // eachEnv runs fn once per database dialect with a fresh server whose system
