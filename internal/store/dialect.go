@@ -14,6 +14,10 @@ type dialect interface {
 	rebind(query string) string
 	// likeCI returns a case-insensitive LIKE operator.
 	likeCI() string
+	// forUpdate is the clause that locks the rows a SELECT reads until the
+	// transaction ends; empty on SQLite, whose IMMEDIATE transactions
+	// already serialise writers.
+	forUpdate() string
 }
 
 type sqliteDialect struct{}
@@ -21,11 +25,13 @@ type sqliteDialect struct{}
 func (sqliteDialect) name() string           { return "sqlite" }
 func (sqliteDialect) rebind(q string) string { return q }
 func (sqliteDialect) likeCI() string         { return "LIKE" }
+func (sqliteDialect) forUpdate() string      { return "" }
 
 type postgresDialect struct{}
 
-func (postgresDialect) name() string   { return "postgres" }
-func (postgresDialect) likeCI() string { return "ILIKE" }
+func (postgresDialect) name() string      { return "postgres" }
+func (postgresDialect) likeCI() string    { return "ILIKE" }
+func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
 
 // rebind turns each '?' outside string literals into $1, $2, ...
 func (postgresDialect) rebind(q string) string {

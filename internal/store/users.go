@@ -204,18 +204,12 @@ func (s *DB) CountUsers(ctx context.Context, tenant pbx.TenantID) (int, error) {
 // row is locked so that two concurrent creates cannot both take the last place;
 // SQLite's IMMEDIATE transactions already serialise writers.
 func (t *Tx) checkExtensionQuota(ctx context.Context, tenant pbx.TenantID) error {
-	q := `SELECT max_extensions FROM tenants WHERE id = ?`
 	var max int
-	if err := t.queryRow(ctx, q, tenant).Scan(&max); err != nil {
+	if err := t.queryRow(ctx, `SELECT max_extensions FROM tenants WHERE id = ?`+t.s.d.forUpdate(), tenant).Scan(&max); err != nil {
 		return notFound(err, "tenant")
 	}
 	if max <= 0 {
 		return nil
-	}
-	if t.s.d.name() == "postgres" {
-		if err := t.queryRow(ctx, q+` FOR UPDATE`, tenant).Scan(&max); err != nil {
-			return err
-		}
 	}
 	var n int
 	if err := t.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE tenant_id = ?`, tenant).Scan(&n); err != nil {
