@@ -71,7 +71,9 @@ func (m *Main) startSIP(ctx context.Context) error {
 		case "TCP":
 			u.UriParams = sip.HeaderParams{{K: "transport", V: "tcp"}}
 		case "TLS":
-			u.Scheme, u.UriParams = "sips", sip.HeaderParams{{K: "transport", V: "tls"}}
+			// sip: with transport=tls rather than sips: phones such as
+			// baresip 1.0.0 (libre 1.1) send to sip: URIs only.
+			u.UriParams = sip.HeaderParams{{K: "transport", V: "tls"}}
 		}
 		contacts[tr] = u
 	}
