@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +67,8 @@ type env struct {
 	loc    *locator
 	mgr    *call.Manager
 	addr   netip.AddrPort
+	tcp    netip.AddrPort // the PBX's TCP listener
+	clock  *call.FakeClock
 	ctx    context.Context
 	cancel context.CancelFunc // ends the server's context
 }
@@ -74,6 +77,10 @@ type envOpts struct {
 	ring, mediaTimeout time.Duration
 	maxCalls           int // the tenant's max concurrent calls
 	minSE              time.Duration
+	sessionExpires     time.Duration // offered to callees; 0 is the default
+	// clock, when set, runs the Manager's timers (and Now) instead of
+	// the real clock.
+	clock *call.FakeClock
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -104,6 +111,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	addr := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	tcpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcpAddr := tcpLn.Addr().(*net.TCPAddr).AddrPort()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("gopbx"))
 	if err != nil {
 		t.Fatal(err)
@@ -122,15 +134,25 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	loc := &locator{m: map[string][]pbx.Binding{}}
-	mgr, err := call.New(call.Deps{
+	deps := call.Deps{
 		Logger: testLogger(t), Client: cl, Locator: loc, Users: db, CDRs: db, NewID: db.NewID, Ports: pool,
-		Contacts:    map[string]sip.Uri{"UDP": {Scheme: "sip", Host: addr.Addr().String(), Port: int(addr.Port())}},
-		RingTimeout: o.ring, MediaTimeout: o.mediaTimeout, MinSessionExpires: o.minSE,
-	})
+		Contacts: map[string]sip.Uri{
+			"UDP": {Scheme: "sip", Host: addr.Addr().String(), Port: int(addr.Port())},
+			"TCP": {Scheme: "sip", Host: tcpAddr.Addr().String(), Port: int(tcpAddr.Port()), UriParams: sip.HeaderParams{{K: "transport", V: "tcp"}}},
+		},
+		RingTimeout: o.ring, MediaTimeout: o.mediaTimeout, MinSessionExpires: o.minSE, SessionExpires: o.sessionExpires,
+	}
+	if o.clock != nil {
+		deps.Now = o.clock.Now
+	}
+	mgr, err := call.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, tenant: tn, loc: loc, mgr: mgr, addr: addr, ctx: ctx, cancel: cancel}
+	if o.clock != nil {
+		call.UseClock(mgr, o.clock)
+	}
+	e := &env{t: t, db: db, tenant: tn, loc: loc, mgr: mgr, addr: addr, tcp: tcpAddr, clock: o.clock, ctx: ctx, cancel: cancel}
 	// The stand-in for signalling: tenant from the test, caller from From.
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		if to := req.To(); to != nil && to.Params.Has("tag") {
@@ -159,6 +181,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 		defer close(done)
 		srv.ServeUDP(conn)
 	}()
+	tcpDone := make(chan struct{})
+	go func() {
+		defer close(tcpDone)
+		srv.ServeTCP(tcpLn)
+	}()
 	waitServing(t, ua, addr)
 	t.Cleanup(func() {
 		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -169,7 +196,9 @@ func newEnv(t *testing.T, o envOpts) *env {
 		cancel()
 		ua.Close()
 		conn.Close()
+		tcpLn.Close()
 		<-done
+		<-tcpDone
 	})
 	return e
 }
@@ -210,6 +239,19 @@ func freeRange(t testing.TB, n int) (int, int) {
 	return 0, 0
 }
 
+// waitTimers waits until the fake clock has n timers running: the
+// Manager has caught up with what the phones sent.
+func (e *env) waitTimers(n int) {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.clock.Pending() != n {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timers: got %d, want %d", e.clock.Pending(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // cdrs waits for n CDRs of the tenant and returns them, newest first.
 func (e *env) cdrs(n int) []call.CDR {
 	e.t.Helper()
@@ -237,6 +279,9 @@ const (
 	busy
 	ringForever
 	earlyMedia // 183 with SDP and a packet of early media, then 200
+	// reliableEarly sends a reliable 183 with SDP (Require: 100rel,
+	// RSeq: 1), answers after its PRACK, and 200s the INVITE.
+	reliableEarly
 )
 
 // phone is a SIP UA on loopback with an RTP socket, driven by the test.
@@ -250,12 +295,24 @@ type phone struct {
 	dua    *sipgo.DialogUA
 	do     behaviour
 	delay  time.Duration
+	// minSE, when set, makes the phone answer 422 to an INVITE whose
+	// Session-Expires is shorter.
+	minSE int
+	// headers2xx returns headers to add to each 2xx to an INVITE or UPDATE
+	// (a session timer, Allow).
+	headers2xx func() []sip.Header
+	// updateStatus is what the phone answers an UPDATE; 0 is 200.
+	updateStatus int
+	// hold, when set, makes a reliableEarly phone wait for it to close
+	// before it answers.
+	hold chan struct{}
 
 	mu       sync.Mutex
 	answered chan *sipgo.DialogServerSession // the calls it answered
 	invites  chan *sip.Request               // dialog-creating INVITEs received
 	reqs     chan *sip.Request               // in-dialog requests received
 	ended    chan *sip.Request               // INVITEs that ended without answer (CANCEL)
+	pracks   chan *sip.Request               // PRACKs received (answered 200)
 }
 
 func newPhone(t *testing.T, ext string, do behaviour) *phone {
@@ -276,27 +333,8 @@ func newPhone(t *testing.T, ext string, do behaviour) *phone {
 	srv, _ := sipgo.NewServer(ua)
 	cl, _ := sipgo.NewClient(ua, sipgo.WithClientConnectionAddr(addr.String()))
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: ext, Host: "127.0.0.1", Port: int(addr.Port())}}
-	p := &phone{
-		t: t, ext: ext, addr: addr, rtp: rtp, client: cl, do: do, delay: 50 * time.Millisecond,
-		dsc:     sipgo.NewDialogServerCache(cl, contact),
-		dua:     &sipgo.DialogUA{Client: cl, ContactHDR: contact},
-		invites: make(chan *sip.Request, 10), answered: make(chan *sipgo.DialogServerSession, 10), reqs: make(chan *sip.Request, 20), ended: make(chan *sip.Request, 10),
-	}
-	srv.OnInvite(p.onInvite)
-	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
-		p.dsc.ReadAck(req, tx)
-		p.reqs <- req
-	})
-	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
-		p.reqs <- req
-	})
-	for _, m := range []sip.RequestMethod{sip.INFO, sip.UPDATE, sip.MESSAGE} {
-		srv.OnRequest(m, func(req *sip.Request, tx sip.ServerTransaction) {
-			tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
-			p.reqs <- req
-		})
-	}
+	p := newPhoneOn(t, ext, do, addr, rtp, cl, contact)
+	p.handle(srv)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -310,6 +348,88 @@ func newPhone(t *testing.T, ext string, do behaviour) *phone {
 		<-done
 	})
 	return p
+}
+
+func newPhoneOn(t *testing.T, ext string, do behaviour, addr netip.AddrPort, rtp *net.UDPConn, cl *sipgo.Client, contact sip.ContactHeader) *phone {
+	return &phone{
+		t: t, ext: ext, addr: addr, rtp: rtp, client: cl, do: do, delay: 50 * time.Millisecond,
+		dsc:     sipgo.NewDialogServerCache(cl, contact),
+		dua:     &sipgo.DialogUA{Client: cl, ContactHDR: contact},
+		invites: make(chan *sip.Request, 10), answered: make(chan *sipgo.DialogServerSession, 10), reqs: make(chan *sip.Request, 20), ended: make(chan *sip.Request, 10),
+		pracks: make(chan *sip.Request, 10),
+	}
+}
+
+// handle serves the phone's requests from srv.
+func (p *phone) handle(srv *sipgo.Server) {
+	srv.OnInvite(p.onInvite)
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.dsc.ReadAck(req, tx)
+		p.reqs <- req
+	})
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		p.reqs <- req
+	})
+	for _, m := range []sip.RequestMethod{sip.INFO, sip.MESSAGE, sip.NOTIFY} {
+		srv.OnRequest(m, func(req *sip.Request, tx sip.ServerTransaction) {
+			tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+			p.reqs <- req
+		})
+	}
+	srv.OnRequest(sip.UPDATE, func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		code := p.updateStatus
+		p.mu.Unlock()
+		if code == 0 {
+			code = 200
+		}
+		res := sip.NewResponseFromRequest(req, code, "Status", nil)
+		if code == 200 {
+			p.add2xxHeaders(res)
+		}
+		tx.Respond(res)
+		p.reqs <- req
+	})
+	srv.OnRequest(sip.PRACK, func(req *sip.Request, tx sip.ServerTransaction) {
+		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		p.pracks <- req
+		p.reqs <- req
+	})
+}
+
+func (p *phone) add2xxHeaders(res *sip.Response) {
+	p.mu.Lock()
+	f := p.headers2xx
+	p.mu.Unlock()
+	if f != nil {
+		for _, h := range f() {
+			res.AppendHeader(h)
+		}
+	}
+}
+
+// set changes the phone's behaviour fields under its lock.
+func (p *phone) set(f func(p *phone)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f(p)
+}
+
+// answerSDP answers ds with 200 and SDP, and the phone's extra headers.
+func (p *phone) answerSDP(ds *sipgo.DialogServerSession) error {
+	res := sip.NewSDPResponseFromRequest(ds.InviteRequest, p.sdp("sendrecv"))
+	p.add2xxHeaders(res)
+	return ds.WriteResponse(res)
+}
+
+// holdAnswer makes a reliableEarly phone wait to answer until the
+// returned channel is closed.
+func (p *phone) holdAnswer() chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hold = make(chan struct{})
+	return p.hold
 }
 
 func (p *phone) setDelay(d time.Duration) {
@@ -339,10 +459,25 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		res := sip.NewSDPResponseFromRequest(req, p.sdp(dir))
 		res.AppendHeader(&p.dua.ContactHDR)
+		p.add2xxHeaders(res)
 		tx.Respond(res)
 		return
 	}
 	p.invites <- req
+	p.mu.Lock()
+	minSE := p.minSE
+	p.mu.Unlock()
+	if minSE > 0 {
+		if h := req.GetHeader("Session-Expires"); h != nil {
+			v, _, _ := strings.Cut(h.Value(), ";")
+			if n, _ := strconv.Atoi(v); n < minSE {
+				res := sip.NewResponseFromRequest(req, 422, "Session Interval Too Small", nil)
+				res.AppendHeader(sip.NewHeader("Min-SE", strconv.Itoa(minSE)))
+				tx.Respond(res)
+				return
+			}
+		}
+	}
 	ds, err := p.dsc.ReadInvite(req, tx)
 	if err != nil {
 		p.t.Errorf("phone %s: read invite: %v", p.ext, err)
@@ -371,16 +506,48 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		if err := ds.RespondSDP(p.sdp("sendrecv")); err != nil {
 			p.t.Errorf("phone %s: answer: %v", p.ext, err)
 		}
+	case reliableEarly:
+		ct := sip.ContentTypeHeader("application/sdp")
+		ds.Respond(183, "Session Progress", p.sdp("sendrecv"), &ct, &p.dua.ContactHDR,
+			sip.NewHeader("Require", "100rel"), sip.NewHeader("RSeq", "1"))
+		select {
+		case <-p.pracks:
+		case <-time.After(5 * time.Second):
+			p.t.Errorf("phone %s: no prack", p.ext)
+			return
+		}
+		p.mu.Lock()
+		hold := p.hold
+		p.mu.Unlock()
+		if hold != nil {
+			<-hold
+		}
+		if err := p.answerSDP(ds); err != nil {
+			p.t.Errorf("phone %s: answer: %v", p.ext, err)
+		}
+		p.answered <- ds
 	case answer:
 		ds.Respond(180, "Ringing", nil)
 		p.mu.Lock()
 		delay := p.delay
 		p.mu.Unlock()
 		time.Sleep(delay)
-		if err := ds.RespondSDP(p.sdp("sendrecv")); err != nil {
+		if err := p.answerSDP(ds); err != nil {
 			p.t.Errorf("phone %s: answer: %v", p.ext, err)
 		}
 		p.answered <- ds
+	}
+}
+
+// invite returns the next dialog-creating INVITE the phone received.
+func (p *phone) invite() *sip.Request {
+	p.t.Helper()
+	select {
+	case r := <-p.invites:
+		return r
+	case <-time.After(5 * time.Second):
+		p.t.Fatalf("phone %s got no INVITE", p.ext)
+		return nil
 	}
 }
 

@@ -15,6 +15,9 @@ func (s *session) inDialog(ctx context.Context, side media.Side, req *sip.Reques
 		if side == media.A {
 			s.ackOnce.Do(func() { close(s.acked) })
 		}
+		if cs := req.CSeq(); cs != nil {
+			s.acked2xx(side, cs.SeqNo)
+		}
 		s.ackFrom(side, req)
 	case sip.BYE:
 		respond(tx, req, sip.StatusOK, "OK")
@@ -22,9 +25,9 @@ func (s *session) inDialog(ctx context.Context, side media.Side, req *sip.Reques
 	case sip.CANCEL:
 		respond(tx, req, sip.StatusOK, "OK")
 	case sip.PRACK:
-		// The PBX never sends reliable provisionals, so a PRACK has
-		// nothing to acknowledge; answering keeps the phone happy.
-		respond(tx, req, sip.StatusOK, "OK")
+		s.prackFrom(side, req, tx)
+	case sip.REFER:
+		s.referFrom(ctx, side, req, tx)
 	case sip.INVITE, sip.UPDATE, sip.INFO, sip.MESSAGE, sip.NOTIFY, sip.OPTIONS:
 		if (req.Method == sip.INVITE || req.Method == sip.UPDATE) && s.m.tooSmall(tx, req) {
 			return
@@ -54,6 +57,7 @@ func (s *session) ackFrom(side media.Side, req *sip.Request) {
 	}
 	if body := req.Body(); len(body) > 0 && isSDP(req) {
 		if b, err := s.rewriteSDP(body, side); err == nil {
+			s.sdpTo[1-side] = b
 			ack.SetBody(b)
 			ct := sip.ContentTypeHeader("application/sdp")
 			ack.AppendHeader(&ct)
@@ -62,7 +66,7 @@ func (s *session) ackFrom(side media.Side, req *sip.Request) {
 		}
 	}
 	s.mu.Unlock()
-	if err := s.m.d.Client.WriteRequest(ack); err != nil {
+	if err := s.m.write(ack); err != nil {
 		s.log.Info("forward ack", "error", err)
 	}
 }
@@ -108,11 +112,20 @@ func (s *session) forward(ctx context.Context, side media.Side, req *sip.Request
 			return
 		}
 		body, ct = b, "application/sdp"
+		s.sdpTo[1-side] = b
 	}
 	if offer {
 		s.offering = true
 	}
 	out := to.newRequest(req.Method, body, ct)
+	timerB := offer && to == s.b && s.callee.interval > 0
+	if timerB {
+		// Any re-INVITE or UPDATE refreshes the callee's session timer;
+		// without the headers the callee would turn it off (RFC 4028
+		// section 9).
+		out.AppendHeader(sip.NewHeader("Supported", "timer"))
+		addRefreshHeaders(out, s.callee.interval, s.callee.minSE)
+	}
 	for _, name := range []string{"Info-Package", "Content-Disposition", "Event", "Subscription-State"} {
 		for _, h := range req.GetHeaders(name) {
 			out.AppendHeader(sip.HeaderClone(h))
@@ -149,10 +162,20 @@ func (s *session) forward(ctx context.Context, side media.Side, req *sip.Request
 			}
 			if rb, err := s.rewriteSDP(b, other); err == nil {
 				rbody, rct = rb, "application/sdp"
+				s.sdpTo[side] = rb
 			} else {
 				rbody, rct = nil, ""
 				s.log.Info("answer sdp unusable", "error", err)
 			}
+		}
+	}
+	if timerB && res.IsSuccess() {
+		if d, refresher, ok := sessionExpiresRefresher(res); ok && refresher != "uas" {
+			s.callee.interval = d
+			s.armRefresh(d / 2)
+		} else {
+			s.callee.interval = 0
+			s.callee.stop()
 		}
 	}
 	if req.Method == sip.INVITE && res.IsSuccess() {
@@ -168,7 +191,7 @@ func (s *session) forward(ctx context.Context, side media.Side, req *sip.Request
 		}
 		s.mu.Unlock()
 		if ack != nil {
-			s.m.d.Client.WriteRequest(ack)
+			s.m.write(ack)
 		}
 	} else {
 		s.mu.Unlock()
@@ -188,6 +211,10 @@ func (s *session) forward(ctx context.Context, side media.Side, req *sip.Request
 		if refreshed {
 			addTimerHeaders(r, s.sessionInterval)
 		}
+	}
+	if req.Method == sip.INVITE && res.IsSuccess() {
+		s.respond2xx(side, from, req, tx, r)
+		return
 	}
 	if tx != nil {
 		tx.Respond(r)

@@ -14,7 +14,7 @@ import (
 )
 
 // allow is what the PBX accepts inside its dialogs.
-const allow = "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, MESSAGE, NOTIFY, PRACK"
+const allow = "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, MESSAGE, NOTIFY, PRACK, REFER"
 
 // drainTimeout bounds how long a leg of a finished call waits for its
 // final response.
@@ -27,20 +27,71 @@ type leg struct {
 	target  sip.Uri // the contact's URI: the leg's Request-URI
 	d       *dialog
 
+	// interval and minSE are the session timer the leg's INVITE offers
+	// (0: none); a 422 raises them.
+	interval, minSE time.Duration
+	// rseq is the last RSeq of the callee's reliable provisionals; it is
+	// guarded by s.mu.
+	rseq uint32
+
 	mu          sync.Mutex
 	invite      *sip.Request
 	provisional bool // a 1xx arrived: CANCEL may be sent (RFC 3261 9.1)
 	cancelled   bool
 }
 
+// maxRetries422 bounds how often a leg's INVITE is retried with a higher
+// session interval after 422 (RFC 4028 section 7.4).
+const maxRetries422 = 2
+
 // run sends the leg's INVITE and follows its responses until the final one.
 func (l *leg) run(offer []byte) {
 	s := l.s
-	target, err := contactURI(l.binding.Contact)
-	if err != nil {
+	if err := l.prepare(); err != nil {
 		s.log.Info("bad contact", "contact", l.binding.Contact, "error", err)
 		s.onLegFailed(l, sip.StatusBadRequest)
 		return
+	}
+	for try := 0; ; try++ {
+		req := l.newInvite(offer)
+		l.mu.Lock()
+		if l.cancelled {
+			l.mu.Unlock()
+			s.onLegFailed(l, sip.StatusRequestTerminated)
+			return
+		}
+		l.invite = req
+		l.provisional = false
+		l.mu.Unlock()
+
+		tx, err := s.m.request(s.ctx, req)
+		if err != nil {
+			s.log.Info("leg invite failed", "contact", l.binding.Contact, "error", err)
+			s.onLegFailed(l, sip.StatusServiceUnavailable)
+			return
+		}
+		res := l.follow(tx)
+		if res == nil {
+			return
+		}
+		if min := minSE(res); res.StatusCode == 422 && l.interval > 0 && min > l.interval && try < maxRetries422 {
+			// Session Interval Too Small: again, with the callee's minimum.
+			s.log.Debug("callee wants a longer session interval", "min_se", min)
+			l.interval, l.minSE = min, min
+			continue
+		}
+		s.onLegFailed(l, res.StatusCode)
+		return
+	}
+}
+
+// prepare makes the leg's dialog toward its binding: requests go to the
+// binding's Source over its transport (the phone's flow).
+func (l *leg) prepare() error {
+	s := l.s
+	target, err := contactURI(l.binding.Contact)
+	if err != nil {
+		return err
 	}
 	l.target = target
 	transport := strings.ToUpper(l.binding.Transport)
@@ -64,12 +115,26 @@ func (l *leg) run(offer []byte) {
 		contact:      s.m.contact(transport),
 		sessionID:    s.id.String(),
 	}
+	if se := s.m.d.SessionExpires; se > 0 {
+		l.interval, l.minSE = se, s.m.d.MinSessionExpires
+	}
+	return nil
+}
+
+// newInvite builds the leg's INVITE, offering 100rel and the session
+// timer.
+func (l *leg) newInvite(offer []byte) *sip.Request {
+	s := l.s
 	ct := ""
 	if offer != nil {
 		ct = "application/sdp"
 	}
+	s.mu.Lock()
+	// A retry after 422 starts afresh, outside any early dialog.
+	l.d.remoteTag, l.d.remoteTarget, l.d.routeSet, l.rseq = "", l.target, nil, 0
 	req := l.d.newRequest(sip.INVITE, offer, ct)
 	l.d.inviteCSeq = l.d.cseq
+	s.mu.Unlock()
 	if mf := s.req.MaxForwards(); mf != nil {
 		// Carry the caller's hop count down, so that a contact that leads
 		// back to the PBX ends in 483 instead of looping.
@@ -77,45 +142,44 @@ func (l *leg) run(offer []byte) {
 		req.ReplaceHeader(&fwd)
 	}
 	req.AppendHeader(sip.NewHeader("Allow", allow))
-
-	l.mu.Lock()
-	if l.cancelled {
-		l.mu.Unlock()
-		s.onLegFailed(l, sip.StatusRequestTerminated)
-		return
+	if l.interval > 0 {
+		req.AppendHeader(sip.NewHeader("Supported", "100rel, timer"))
+		addRefreshHeaders(req, l.interval, l.minSE)
+	} else {
+		req.AppendHeader(sip.NewHeader("Supported", "100rel"))
 	}
-	l.invite = req
-	l.mu.Unlock()
+	return req
+}
 
-	tx, err := s.m.d.Client.TransactionRequest(s.ctx, req)
-	if err != nil {
-		s.log.Info("leg invite failed", "contact", l.binding.Contact, "error", err)
-		s.onLegFailed(l, sip.StatusServiceUnavailable)
-		return
-	}
+// follow follows the responses of the leg's INVITE transaction. It
+// returns a final error response for run to act on, or nil when the leg
+// is done (answered, timed out, or the call ended).
+func (l *leg) follow(tx sip.ClientTransaction) *sip.Response {
+	s := l.s
 	for {
 		select {
 		case res := <-tx.Responses():
 			switch {
 			case res.IsProvisional():
 				l.gotProvisional()
-				s.onProvisional(l, res)
+				if reliable, fresh := l.prackCallee(res); fresh {
+					s.onProvisional(l, res, reliable)
+				}
 			case res.IsSuccess():
 				l.onSuccess(tx, res)
-				return
+				return nil
 			default:
 				tx.Terminate()
-				s.onLegFailed(l, res.StatusCode)
-				return
+				return res
 			}
 		case <-tx.Done():
 			s.onLegFailed(l, sip.StatusRequestTimeout)
-			return
+			return nil
 		case <-s.ctx.Done():
 			// The call is over; a cancelled leg still gets a little while
 			// for its 487, so that it is ACKed and the phone stops ringing.
 			l.drain(tx)
-			return
+			return nil
 		}
 	}
 }
@@ -153,7 +217,7 @@ func (l *leg) onSuccess(tx sip.ClientTransaction, res *sip.Response) {
 		l.d.confirmUAC(res)
 		ack := l.d.newACK(l.d.inviteCSeq, nil, "")
 		bye := l.d.newRequest(sip.BYE, nil, "")
-		s.m.d.Client.WriteRequest(ack)
+		s.m.write(ack)
 		s.send(context.WithoutCancel(s.ctx), bye)
 		return
 	}
@@ -175,10 +239,10 @@ func (l *leg) sendACK(tx sip.ClientTransaction, ack *sip.Request) {
 	tmpl := ack.Clone()
 	tx.OnRetransmission(func(r *sip.Response) {
 		if r.IsSuccess() {
-			l.s.m.d.Client.WriteRequest(tmpl.Clone())
+			l.s.m.write(tmpl.Clone())
 		}
 	})
-	if err := l.s.m.d.Client.WriteRequest(ack); err != nil {
+	if err := l.s.m.write(ack); err != nil {
 		l.s.log.Info("ack callee", "error", err)
 	}
 }

@@ -21,6 +21,8 @@ import (
 const (
 	DefaultRingTimeout  = 60 * time.Second
 	DefaultMediaTimeout = 60 * time.Second
+	// DefaultSessionExpires is the session interval offered to callees.
+	DefaultSessionExpires = 1800 * time.Second
 )
 
 // Locator finds where an extension's phones are: the registrar's live
@@ -71,26 +73,38 @@ type Deps struct {
 	// MinSessionExpires is the smallest session timer interval accepted
 	// (Min-SE); zero means MinSessionExpires.
 	MinSessionExpires time.Duration
+	// SessionExpires is the session timer interval (RFC 4028) the PBX
+	// offers callees, as their refresher: it refreshes at half of it.
+	// Zero means DefaultSessionExpires; negative offers no timer.
+	SessionExpires time.Duration
 }
 
 // Manager is the B2BUA for calls between extensions of one tenant. It
 // implements signaling's CallHandler: Invite for new calls, InDialog for
 // requests inside them. Its methods are safe for concurrent use.
 type Manager struct {
-	d   Deps
-	log *slog.Logger
+	d     Deps
+	log   *slog.Logger
+	clock clock
 
 	mu       sync.Mutex
 	sessions map[pbx.ID]*session
 	live     map[pbx.TenantID]int // sessions per tenant
 	dialogs  map[string]dialogRef // by Call-ID and our tag
 	closed   bool
-	wg       sync.WaitGroup
+	// running counts the goroutines of goWait; idle is closed when it
+	// drops to zero while Close waits. A counter under mu rather than a
+	// WaitGroup: request handlers start goroutines at any time, also when
+	// none runs, which a WaitGroup only allows before Wait.
+	running int
+	idle    chan struct{}
 }
 
 type dialogRef struct {
 	s    *session
 	side media.Side
+	// detached is the dialog of a phone that transferred its call away.
+	detached bool
 }
 
 // New returns a Manager.
@@ -116,6 +130,12 @@ func New(d Deps) (*Manager, error) {
 	if d.MinSessionExpires <= 0 {
 		d.MinSessionExpires = MinSessionExpires
 	}
+	if d.SessionExpires == 0 {
+		d.SessionExpires = DefaultSessionExpires
+	}
+	if d.SessionExpires > 0 {
+		d.SessionExpires = max(d.SessionExpires, d.MinSessionExpires)
+	}
 	if !d.MediaIP.IsValid() {
 		d.MediaIP = d.Ports.IP()
 	}
@@ -124,7 +144,7 @@ func New(d Deps) (*Manager, error) {
 		// can send to.
 		return nil, errors.New("new call manager: media ip must be a reachable address, not " + d.MediaIP.String())
 	}
-	return &Manager{d: d, log: d.Logger, sessions: map[pbx.ID]*session{}, live: map[pbx.TenantID]int{}, dialogs: map[string]dialogRef{}}, nil
+	return &Manager{d: d, log: d.Logger, clock: realClock{}, sessions: map[pbx.ID]*session{}, live: map[pbx.TenantID]int{}, dialogs: map[string]dialogRef{}}, nil
 }
 
 func dialogKey(callID, tag string) string { return callID + "\x00" + tag }
@@ -181,6 +201,10 @@ func (m *Manager) InDialog(ctx context.Context, req *sip.Request, tx sip.ServerT
 	m.mu.Unlock()
 	if !ok {
 		return false
+	}
+	if ref.detached {
+		ref.s.detachedRequest(req, tx)
+		return true
 	}
 	ref.s.inDialog(ctx, ref.side, req, tx)
 	return true
@@ -266,21 +290,39 @@ func (m *Manager) Close(ctx context.Context) error {
 	for _, s := range list {
 		s.hangup(ctx, "")
 	}
-	done := make(chan struct{})
-	go func() { m.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("close call manager: %w", ctx.Err())
+	for {
+		m.mu.Lock()
+		if m.running == 0 {
+			m.mu.Unlock()
+			return nil
+		}
+		if m.idle == nil {
+			m.idle = make(chan struct{})
+		}
+		idle := m.idle
+		m.mu.Unlock()
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return fmt.Errorf("close call manager: %w", ctx.Err())
+		}
 	}
 }
 
-// go runs fn as a goroutine that Close waits for.
+// goWait runs fn as a goroutine that Close waits for.
 func (m *Manager) goWait(fn func()) {
-	m.wg.Add(1)
+	m.mu.Lock()
+	m.running++
+	m.mu.Unlock()
 	go func() {
-		defer m.wg.Done()
+		defer func() {
+			m.mu.Lock()
+			if m.running--; m.running == 0 && m.idle != nil {
+				close(m.idle)
+				m.idle = nil
+			}
+			m.mu.Unlock()
+		}()
 		fn()
 	}()
 }
@@ -288,6 +330,12 @@ func (m *Manager) goWait(fn func()) {
 func (m *Manager) addDialog(key string, ref dialogRef) {
 	m.mu.Lock()
 	m.dialogs[key] = ref
+	m.mu.Unlock()
+}
+
+func (m *Manager) removeDialog(key string) {
+	m.mu.Lock()
+	delete(m.dialogs, key)
 	m.mu.Unlock()
 }
 

@@ -49,7 +49,7 @@ type session struct {
 	codes     []int
 	winner    *leg
 	relays    []*media.Relay
-	ringTimer *time.Timer
+	ringTimer timer
 	// lateOffer is true when the caller's INVITE had no SDP: the callee's
 	// 2xx then carries the offer, and its ACK waits for the caller's answer.
 	lateOffer bool
@@ -63,7 +63,23 @@ type session struct {
 	stopOnDone func() bool
 	// sessionInterval is the caller's session timer (RFC 4028), 0 for none.
 	sessionInterval time.Duration
-	sessionTimer    *time.Timer
+	sessionTimer    timer
+	// rel is the 100rel state toward the caller (prack.go).
+	rel relState
+	// callee is the session timer toward the callee (refresh.go).
+	callee calleeTimer
+	// sdpTo[side] is the last SDP the PBX sent side's phone: a refresh by
+	// re-INVITE offers it again, a transfer offers it to the target.
+	sdpTo [2][]byte
+	// reinvite2xx[side] resends the 2xx to side's re-INVITE until its ACK.
+	reinvite2xx [2]*pending2xx
+	// peers[side] is who side's phone is once a transfer changed it.
+	peers [2]identity
+	// callerSide is the side of the CDR's caller: A, until a transfer by
+	// the caller makes the transferee (B) the caller of the rest.
+	callerSide media.Side
+	// xfer is the blind transfer in progress, if any (refer.go).
+	xfer *referral
 }
 
 func (m *Manager) newSession(ctx context.Context, origin Origin, req *sip.Request, tx sip.ServerTransaction) (*session, int, error) {
@@ -113,6 +129,8 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, req *sip.Reques
 	if d, ok := sessionExpires(req); ok && supportsTimer(req) {
 		s.sessionInterval = d
 	}
+	s.rel.supported = lists(req, "100rel", "Supported", "k", "Require")
+	s.rel.required = lists(req, "100rel", "Require")
 
 	caller, callerName := origin.User.ExtensionNumber, origin.User.DisplayName
 	if f := req.From(); f != nil {
@@ -175,6 +193,7 @@ func (s *session) run() {
 	} else {
 		s.lateOffer = true
 	}
+	s.sdpTo[media.B] = offer
 
 	if !m.addSession(s) {
 		s.log.Info("call rejected", "reason", "tenant at max concurrent calls", "max", s.tenant.MaxConcurrentCalls)
@@ -195,7 +214,9 @@ func (s *session) run() {
 		return
 	}
 	s.mu.Lock()
-	s.ringTimer = time.AfterFunc(m.d.RingTimeout, func() { m.goWait(s.ringTimeout) })
+	s.ringTimer = m.clock.AfterFunc(m.d.RingTimeout, func() {
+		m.goWait(func() { s.giveUp(sip.StatusTemporarilyUnavailable, "ring timeout") })
+	})
 	for _, l := range s.legs {
 		m.goWait(func() { l.run(offer) })
 	}
@@ -222,8 +243,22 @@ func (s *session) reject(code int) {
 }
 
 // respondA answers the caller's INVITE. Responses above 100 carry the
-// PBX's tag, so the caller sees one dialog whatever leg answers.
+// PBX's tag, so the caller sees one dialog whatever leg answers. A final
+// answer ends the retransmission of reliable provisionals. Once legs run,
+// the caller holds s.mu.
 func (s *session) respondA(code int, reason string, body []byte) *sip.Response {
+	res := s.responseA(code, reason, body)
+	if code >= 200 {
+		s.endReliable()
+	}
+	if err := s.tx.Respond(res); err != nil {
+		s.log.Debug("respond to caller", "status", code, "error", err)
+	}
+	return res
+}
+
+// responseA builds a response to the caller's INVITE.
+func (s *session) responseA(code int, reason string, body []byte) *sip.Response {
 	res := sip.NewResponseFromRequest(s.req, code, reason, body)
 	if code > 100 {
 		if to := res.To(); to != nil {
@@ -241,52 +276,39 @@ func (s *session) respondA(code int, reason string, body []byte) *sip.Response {
 		ct := sip.ContentTypeHeader("application/sdp")
 		res.AppendHeader(&ct)
 	}
-	if err := s.tx.Respond(res); err != nil {
-		s.log.Debug("respond to caller", "status", code, "error", err)
-	}
 	return res
 }
 
 // retransmit2xx resends the caller's 2xx until its ACK comes (RFC 3261
 // 13.3.1.4: over UDP the UAS core, not the transaction, does it), and
 // hangs up when none came within 64*T1.
-func (s *session) retransmit2xx(res *sip.Response) {
-	if !strings.EqualFold(s.a.transport, "UDP") {
+func (s *session) retransmit2xx(res *sip.Response, transport string) {
+	if !strings.EqualFold(transport, "UDP") {
 		return
 	}
-	interval := sip.T1
-	giveUp := time.NewTimer(64 * sip.T1)
-	defer giveUp.Stop()
-	t := time.NewTimer(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.acked:
-			s.log.Debug("caller acked the 2xx")
-			return
-		case <-s.tx.Acks():
-			// A phone that reused the INVITE's branch for its ACK: the
-			// transaction took it.
-			return
-		case <-s.ctx.Done():
-			return
-		case <-giveUp.C:
-			s.log.Info("caller never acked the 2xx")
-			s.hangup(s.ctx, "")
-			return
-		case <-t.C:
-			if err := s.tx.Respond(res); err != nil {
-				s.log.Debug("retransmit 2xx", "error", err)
-			}
-			interval = min(2*interval, sip.T2)
-			t.Reset(interval)
+	rt := s.m.retransmit(func() {
+		if err := s.tx.Respond(res); err != nil {
+			s.log.Debug("retransmit 2xx", "error", err)
 		}
+	}, func() {
+		s.log.Info("caller never acked the 2xx")
+		s.m.goWait(func() { s.hangup(s.ctx, "") })
+	}, sip.T2)
+	defer rt.stop()
+	select {
+	case <-s.acked:
+		s.log.Debug("caller acked the 2xx")
+	case <-s.tx.Acks():
+		// A phone that reused the INVITE's branch for its ACK: the
+		// transaction took it.
+	case <-s.ctx.Done():
 	}
 }
 
 // onProvisional relays a callee's 180/183 to the caller, with early media
-// anchored when it has SDP.
-func (s *session) onProvisional(l *leg, res *sip.Response) {
+// anchored when it has SDP. reliable says the callee sent it reliably
+// (RFC 3262): the caller then gets it reliably too if it supports 100rel.
+func (s *session) onProvisional(l *leg, res *sip.Response, reliable bool) {
 	if res.StatusCode == sip.StatusTrying {
 		return
 	}
@@ -310,6 +332,10 @@ func (s *session) onProvisional(l *leg, res *sip.Response) {
 	code := res.StatusCode
 	if code != sip.StatusRinging && body == nil {
 		code = sip.StatusRinging // 181/182 and 183 without SDP read as ringing
+	}
+	if s.rel.required || (reliable && s.rel.supported) {
+		s.respondReliable(code, res.Reason, body)
+		return
 	}
 	s.respondA(code, res.Reason, body)
 }
@@ -351,10 +377,14 @@ func (s *session) onAnswer(l *leg, res *sip.Response) bool {
 			body = b
 		}
 	}
-	res200 := s.respondA(sip.StatusOK, "OK", body)
+	// Timers first: they count from the 200 whatever the scheduler does.
 	s.armSessionTimer()
+	s.startCalleeTimer(l, res)
+	s.sdpTo[media.A] = body
+	res200 := s.respondA(sip.StatusOK, "OK", body)
 	close(s.answered)
-	s.m.goWait(func() { s.retransmit2xx(res200) })
+	transport := s.a.transport
+	s.m.goWait(func() { s.retransmit2xx(res200, transport) })
 	// If the server's context ends (shutdown without Manager.Close), the
 	// call still ends properly and gets its CDR.
 	s.stopOnDone = context.AfterFunc(s.ctx, func() {
@@ -388,21 +418,23 @@ func (s *session) onLegFailed(l *leg, code int) {
 	s.finish()
 }
 
-func (s *session) ringTimeout() {
+// giveUp ends a ringing call with code for the caller: ring timeout, or
+// a reliable provisional never acknowledged.
+func (s *session) giveUp(code int, why string) {
 	s.mu.Lock()
 	if s.state != ringing {
 		s.mu.Unlock()
 		return
 	}
 	s.state = ended
-	s.rec.StatusCode = sip.StatusTemporarilyUnavailable
+	s.rec.StatusCode = code
 	for _, l := range s.legs {
 		l.cancel()
 	}
-	s.respondA(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
+	s.respondA(code, reasonFor(code), nil)
 	close(s.answered)
 	s.mu.Unlock()
-	s.log.Info("call not answered", "ring_timeout", s.m.d.RingTimeout)
+	s.log.Info("call not answered", "reason", why, "status", code)
 	s.finish()
 }
 
@@ -455,12 +487,21 @@ func (s *session) byeFrom(ctx context.Context, side media.Side) {
 		s.mu.Unlock()
 		return
 	}
+	if x := s.xfer; x != nil && x.side == side {
+		// A referrer may leave as soon as its REFER is accepted: the
+		// transfer goes on without it.
+		x.gone = true
+		s.mu.Unlock()
+		return
+	}
 	s.state = ended
-	s.rec.EndReason = EndCallerDisconnected
 	other := s.b
 	if side == media.B {
-		s.rec.EndReason = EndCalleeDisconnected
 		other = s.a
+	}
+	s.rec.EndReason = EndCalleeDisconnected
+	if side == s.callerSide {
+		s.rec.EndReason = EndCallerDisconnected
 	}
 	bye := other.newRequest(sip.BYE, nil, "")
 	s.mu.Unlock()
@@ -475,7 +516,7 @@ func (s *session) byeFrom(ctx context.Context, side media.Side) {
 func (s *session) send(ctx context.Context, req *sip.Request) *sip.Response {
 	ctx, cancel := context.WithTimeout(ctx, 64*sip.T1)
 	defer cancel()
-	tx, err := s.m.d.Client.TransactionRequest(ctx, req)
+	tx, err := s.m.request(ctx, req)
 	if err != nil {
 		s.log.Info("send request", "method", req.Method, "error", err)
 		return nil
@@ -511,7 +552,14 @@ func (s *session) finish() {
 	if s.sessionTimer != nil {
 		s.sessionTimer.Stop()
 	}
+	s.callee.stop()
+	s.endReliable()
+	pending := s.reinvite2xx
+	s.reinvite2xx = [2]*pending2xx{}
 	s.mu.Unlock()
+	for _, p := range pending {
+		p.stop()
+	}
 	if stop != nil {
 		stop()
 	}

@@ -19,34 +19,72 @@ const MinSessionExpires = 90 * time.Second
 // caller the refresher, the PBX answers its refreshes (an UPDATE without
 // SDP is answered at once; a re-INVITE or UPDATE with SDP goes through to
 // the callee as usual), and a call whose refresh does not come in time is
-// hung up. Toward the callee the PBX does not offer timers (no "Supported:
-// timer"), so a callee that wants one refreshes by itself, and its
-// refreshes are passed through to the caller like any re-INVITE or UPDATE.
+// hung up. Toward the callee the PBX is the UAC and offers a timer with
+// itself as refresher (refresh.go).
+
+// headers is what requests and responses have in common here.
+type headers interface {
+	GetHeader(name string) sip.Header
+	GetHeaders(name string) []sip.Header
+}
 
 // sessionExpires parses a Session-Expires (or x) header: the interval and
 // whether there was one. A malformed value counts as absent.
-func sessionExpires(req *sip.Request) (time.Duration, bool) {
-	h := req.GetHeader("Session-Expires")
+func sessionExpires(msg headers) (time.Duration, bool) {
+	d, _, ok := sessionExpiresRefresher(msg)
+	return d, ok
+}
+
+// sessionExpiresRefresher is sessionExpires with the refresher parameter
+// ("uac", "uas" or "").
+func sessionExpiresRefresher(msg headers) (time.Duration, string, bool) {
+	h := msg.GetHeader("Session-Expires")
 	if h == nil {
-		h = req.GetHeader("x")
+		h = msg.GetHeader("x")
 	}
 	if h == nil {
-		return 0, false
+		return 0, "", false
+	}
+	v, params, _ := strings.Cut(h.Value(), ";")
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0, "", false
+	}
+	refresher := ""
+	for _, p := range strings.Split(params, ";") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "refresher") {
+			refresher = strings.ToLower(strings.TrimSpace(v))
+		}
+	}
+	return time.Duration(n) * time.Second, refresher, true
+}
+
+// minSE parses a Min-SE header; 0 when absent or malformed.
+func minSE(msg headers) time.Duration {
+	h := msg.GetHeader("Min-SE")
+	if h == nil {
+		return 0
 	}
 	v, _, _ := strings.Cut(h.Value(), ";")
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n <= 0 {
-		return 0, false
+		return 0
 	}
-	return time.Duration(n) * time.Second, true
+	return time.Duration(n) * time.Second
 }
 
 // supportsTimer reports whether req lists "timer" in Supported or Require.
-func supportsTimer(req *sip.Request) bool {
-	for _, name := range []string{"Supported", "k", "Require"} {
-		for _, h := range req.GetHeaders(name) {
+func supportsTimer(req headers) bool {
+	return lists(req, "timer", "Supported", "k", "Require")
+}
+
+// lists reports whether one of the named option-tag headers (Supported,
+// Require, Allow...) of msg has option.
+func lists(msg headers, option string, names ...string) bool {
+	for _, name := range names {
+		for _, h := range msg.GetHeaders(name) {
 			for _, opt := range strings.Split(h.Value(), ",") {
-				if strings.EqualFold(strings.TrimSpace(opt), "timer") {
+				if strings.EqualFold(strings.TrimSpace(opt), option) {
 					return true
 				}
 			}
@@ -88,7 +126,7 @@ func (s *session) armSessionTimer() {
 	if s.sessionTimer != nil {
 		s.sessionTimer.Stop()
 	}
-	s.sessionTimer = time.AfterFunc(wait, func() {
+	s.sessionTimer = s.m.clock.AfterFunc(wait, func() {
 		s.m.goWait(func() {
 			s.log.Info("session timer expired", "interval", s.sessionInterval)
 			s.hangup(context.WithoutCancel(s.ctx), "")
