@@ -112,6 +112,30 @@ func TestPortPoolQuarantine(t *testing.T) {
 	b.Close()
 }
 
+// TestPortPoolLeastRecentlyFreedFirst checks that a freed pair goes to the
+// back of the queue: with spare pairs, reuse waits for the whole cycle.
+func TestPortPoolLeastRecentlyFreedFirst(t *testing.T) {
+	lo, hi := freeRange(t, 6) // three pairs
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	p, err := NewPortPool(PortPoolConfig{IP: loopback, MinPort: lo, MaxPort: hi, Quarantine: time.Second, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for i := 0; i < 3; i++ {
+		clk.Add(2 * time.Second)
+		pr, err := p.Listen()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[pr.Port] {
+			t.Fatalf("pair %d reused before the others were used", pr.Port)
+		}
+		seen[pr.Port] = true
+		pr.Close()
+	}
+}
+
 func TestPortPoolSkipsTakenPorts(t *testing.T) {
 	lo, hi := freeRange(t, 4)
 	squatter, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: lo + 1})
