@@ -1,13 +1,17 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,7 +43,23 @@ type Config struct {
 	RTP bool
 	// LocalIP is the address the generator binds to; default 127.0.0.1.
 	LocalIP string
-	Logger  *slog.Logger
+	// Watch lists server processes (pids) whose CPU time and resident
+	// memory are sampled over a steady window: from the moment all
+	// cfg.Calls calls are up for Window (which should end before the
+	// first call's Hold does). RTP is counted over that window too.
+	Watch  []int
+	Window time.Duration
+	Logger *slog.Logger
+}
+
+// ProcSample is what one watched process used over the steady window.
+type ProcSample struct {
+	PID int
+	// CPU is user+system time used over the window; RSSBefore is the
+	// resident memory before the first call, RSSUp with all calls up.
+	CPU              time.Duration
+	RSSBefore, RSSUp int64 // KiB
+	FDsBefore, FDsUp int
 }
 
 // Report is what a run measured.
@@ -54,6 +74,16 @@ type Report struct {
 	RTPSent, RTPReceived uint64
 	// Status counts final statuses of calls that failed.
 	Status map[int]int
+	// MaxUp is the most calls up at once; Window is the steady window's
+	// actual length (0: never reached); WinSent and WinReceived count RTP
+	// packets over it; Procs are the watched processes over it.
+	MaxUp int
+	// DeafPeers counts RTP endpoints (two per answered call) that sent
+	// packets but received none: one-way or no audio.
+	DeafPeers            int
+	Window               time.Duration
+	WinSent, WinReceived uint64
+	Procs                []ProcSample
 }
 
 // String formats the report for people.
@@ -62,9 +92,9 @@ func (r Report) String() string {
 	if r.RTPSent > 0 {
 		loss = 100 * (1 - float64(r.RTPReceived)/float64(r.RTPSent))
 	}
-	return fmt.Sprintf("calls %d answered %d failed %d %v in %v: %.1f calls/s, setup p50 %v p99 %v; rtp sent %d received %d (loss %.2f%%)",
+	return fmt.Sprintf("calls %d answered %d failed %d %v in %v: %.1f calls/s, setup p50 %v p99 %v; rtp sent %d received %d (loss %.2f%%, deaf endpoints %d)",
 		r.Attempted, r.Answered, r.Failed, r.Status, r.Elapsed.Round(time.Millisecond), r.CPS,
-		r.SetupP50.Round(time.Microsecond), r.SetupP99.Round(time.Microsecond), r.RTPSent, r.RTPReceived, loss)
+		r.SetupP50.Round(time.Microsecond), r.SetupP99.Round(time.Microsecond), r.RTPSent, r.RTPReceived, loss, r.DeafPeers)
 }
 
 // agent is one SIP UA of the generator with its own UDP socket.
@@ -119,6 +149,7 @@ func (a *agent) close() {
 
 // rtpPeer is one end of a call's media: a socket, where to send, counters.
 type rtpPeer struct {
+	tot  *counters
 	conn *net.UDPConn
 	dst  atomic.Pointer[netip.AddrPort]
 	seq  uint16
@@ -128,12 +159,26 @@ type rtpPeer struct {
 	sent atomic.Uint64
 }
 
-func newRTPPeer(ip string) (*rtpPeer, error) {
+// counters add up the packets of every peer of a run.
+type counters struct {
+	sent, recv atomic.Uint64
+	deaf       atomic.Int64
+}
+
+// done counts p's packets as finished: a peer that sent but heard
+// nothing is deaf.
+func (c *counters) done(p *rtpPeer) {
+	if p.sent.Load() > 0 && p.recv.Load() == 0 {
+		c.deaf.Add(1)
+	}
+}
+
+func newRTPPeer(ip string, tot *counters) (*rtpPeer, error) {
 	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(ip), 0)))
 	if err != nil {
 		return nil, err
 	}
-	return &rtpPeer{conn: c, ssrc: uint32(time.Now().UnixNano())}, nil
+	return &rtpPeer{tot: tot, conn: c, ssrc: uint32(time.Now().UnixNano())}, nil
 }
 
 func (p *rtpPeer) port() int { return p.conn.LocalAddr().(*net.UDPAddr).Port }
@@ -149,6 +194,7 @@ func (p *rtpPeer) read() {
 			continue
 		}
 		p.recv.Add(1)
+		p.tot.recv.Add(1)
 	}
 }
 
@@ -170,6 +216,7 @@ func (p *rtpPeer) send(buf []byte) {
 	}
 	if _, err := p.conn.WriteToUDPAddrPort(buf[:n+160], *dst); err == nil {
 		p.sent.Add(1)
+		p.tot.sent.Add(1)
 	}
 }
 
@@ -245,6 +292,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return Report{}, fmt.Errorf("load: target: %w", err)
 	}
 	pc := &pacer{peers: map[*rtpPeer]struct{}{}}
+	tot := &counters{}
+	before := make([]ProcSample, len(cfg.Watch))
+	for i, pid := range cfg.Watch {
+		before[i] = sampleProc(pid)
+	}
 	pcCtx, pcCancel := context.WithCancel(ctx)
 	var pcDone sync.WaitGroup
 	if cfg.RTP {
@@ -281,7 +333,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
 			return
 		}
-		peer, err := newRTPPeer(cfg.LocalIP)
+		peer, err := newRTPPeer(cfg.LocalIP, tot)
 		if err != nil {
 			ds.Respond(500, "Server Internal Error", nil)
 			return
@@ -309,6 +361,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			p := v.(*rtpPeer)
 			pc.remove(p)
 			p.conn.Close()
+			tot.done(p)
 			rtpSent.Add(p.sent.Load())
 			rtpRecv.Add(p.recv.Load())
 		}
@@ -334,6 +387,55 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	dua := &sipgo.DialogUA{Client: caller.client, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{Scheme: "sip", User: cfg.Caller, Host: caller.addr.Addr().String(), Port: int(caller.addr.Port())}}}
 
+	var (
+		up, maxUp, answered atomic.Int64
+		allUp               = make(chan struct{})
+		winDone             = make(chan struct{})
+		winRep              Report
+	)
+	onUp := func(delta int) {
+		n := up.Add(int64(delta))
+		for m := maxUp.Load(); n > m && !maxUp.CompareAndSwap(m, n); m = maxUp.Load() {
+		}
+		if delta > 0 && int(answered.Add(1)) == cfg.Calls {
+			close(allUp)
+		}
+	}
+	go func() {
+		defer close(winDone)
+		if len(cfg.Watch) == 0 && cfg.Window <= 0 {
+			return
+		}
+		select {
+		case <-allUp:
+		case <-ctx.Done():
+			return
+		}
+		if cfg.Window <= 0 {
+			return
+		}
+		t0 := time.Now()
+		s0, r0 := tot.sent.Load(), tot.recv.Load()
+		p0 := make([]ProcSample, len(cfg.Watch))
+		for i, pid := range cfg.Watch {
+			p0[i] = sampleProc(pid)
+		}
+		select {
+		case <-time.After(cfg.Window):
+		case <-ctx.Done():
+			return
+		}
+		if int(up.Load()) < cfg.Calls {
+			cfg.Logger.Warn("a call ended inside the window: make -hold longer")
+		}
+		winRep.Window = time.Since(t0)
+		winRep.WinSent, winRep.WinReceived = tot.sent.Load()-s0, tot.recv.Load()-r0
+		for i, pid := range cfg.Watch {
+			p1 := sampleProc(pid)
+			winRep.Procs = append(winRep.Procs, ProcSample{PID: pid, CPU: p1.CPU - p0[i].CPU,
+				RSSBefore: before[i].RSSUp, RSSUp: p1.RSSUp, FDsBefore: before[i].FDsUp, FDsUp: p1.FDsUp})
+		}
+	}()
 	var (
 		mu      sync.Mutex
 		rep     = Report{Status: map[int]int{}}
@@ -366,7 +468,7 @@ loop:
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			setup, code, sent, recv := oneCall(ctx, dua, target, cfg, pc)
+			setup, code, sent, recv := oneCall(ctx, dua, target, cfg, pc, tot, onUp)
 			mu.Lock()
 			defer mu.Unlock()
 			rep.Attempted++
@@ -383,6 +485,13 @@ loop:
 	}
 	wg.Wait()
 	rep.Elapsed = time.Since(started)
+	select {
+	case <-allUp:
+		<-winDone
+	default:
+	}
+	rep.MaxUp = int(maxUp.Load())
+	rep.Window, rep.WinSent, rep.WinReceived, rep.Procs = winRep.Window, winRep.WinSent, winRep.WinReceived, winRep.Procs
 	if rep.Elapsed > 0 {
 		rep.CPS = float64(rep.Answered) / rep.Elapsed.Seconds()
 	}
@@ -394,6 +503,7 @@ loop:
 	// Let the last BYEs reach the callee before counting its packets.
 	time.Sleep(100 * time.Millisecond)
 	rep.RTPSent, rep.RTPReceived = rtpSent.Load(), rtpRecv.Load()
+	rep.DeafPeers = int(tot.deaf.Load())
 	return rep, ctx.Err()
 }
 
@@ -427,8 +537,8 @@ func register(ctx context.Context, a *agent, target netip.AddrPort, cfg Config) 
 }
 
 // oneCall places one call, holds it with RTP, and hangs up.
-func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cfg Config, pc *pacer) (setup time.Duration, code int, sent, recv uint64) {
-	peer, err := newRTPPeer(cfg.LocalIP)
+func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cfg Config, pc *pacer, tot *counters, onUp func(int)) (setup time.Duration, code int, sent, recv uint64) {
+	peer, err := newRTPPeer(cfg.LocalIP, tot)
 	if err != nil {
 		return 0, 0, 0, 0
 	}
@@ -439,6 +549,7 @@ func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cf
 		peer.conn.Close()
 		<-readDone
 		sent, recv = peer.sent.Load(), peer.recv.Load()
+		tot.done(peer)
 	}()
 	uri := sip.Uri{Scheme: "sip", User: cfg.Callee, Host: cfg.Domain}
 	req := sip.NewRequest(sip.INVITE, uri)
@@ -469,6 +580,8 @@ func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cf
 	if err := sess.Ack(cctx); err != nil {
 		return setup, 0, 0, 0
 	}
+	onUp(1)
+	defer onUp(-1)
 	setDst(peer, sess.InviteResponse.Body())
 	if cfg.RTP {
 		pc.add(peer)
@@ -485,3 +598,35 @@ func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cf
 	}
 	return setup, 200, 0, 0
 }
+
+// sampleProc reads a process's CPU time (utime+stime), resident memory
+// and open descriptors from /proc; zero values when it cannot.
+func sampleProc(pid int) ProcSample {
+	s := ProcSample{PID: pid}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// Fields after the command name, which ends with the last ')'.
+		if i := bytes.LastIndexByte(b, ')'); i > 0 {
+			f := strings.Fields(string(b[i+1:]))
+			if len(f) > 13 {
+				ut, _ := strconv.ParseInt(f[11], 10, 64)
+				st, _ := strconv.ParseInt(f[12], 10, 64)
+				s.CPU = time.Duration(ut+st) * time.Second / 100 // USER_HZ
+			}
+		}
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+				s.RSSUp, _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			}
+		}
+	}
+	if es, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
+		s.FDsUp = len(es)
+	}
+	return s
+}
+
+// SampleProc is sampleProc for the command line: CPU time, VmRSS (KiB)
+// and open descriptors of pid.
+func SampleProc(pid int) ProcSample { return sampleProc(pid) }

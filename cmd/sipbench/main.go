@@ -1,20 +1,35 @@
-// Command sipbench puts SIP load on a running gopbx: it registers a callee
-// extension that answers every call and places calls to it from a caller
-// extension (INVITE with digest authentication, ACK, BYE), with G.711 RTP
-// both ways while calls are up, then prints what it measured.
+// Command sipbench puts SIP load on a running gopbx (or any registrar,
+// proxy or B2BUA that speaks plain SIP over UDP), in one of three modes:
 //
+//	register: registers -users distinct extensions starting at -first,
+//	  each with digest authentication, password from -password ("{ext}"
+//	  is replaced by the extension number), -concurrency transactions open
+//	  at once over -agents sockets;
+//	calls: registers a callee extension that answers every call and places
+//	  -calls calls to it from a caller extension (INVITE with digest
+//	  authentication, ACK, BYE), with G.711 RTP both ways if -rtp;
+//	media: calls with RTP, where all -calls calls are up at once for a
+//	  steady -window in which RTP loss and the CPU time and memory of the
+//	  -watch processes are measured.
+//
+//	sipbench -mode register -target 127.0.0.1:5060 -domain acme.test -first 10000 -users 10000 -password 'pw{ext}'
 //	sipbench -target 127.0.0.1:5060 -domain acme.test -caller 101:secret -callee 102:secret \
 //		-calls 1000 -concurrency 100 -hold 5s -rtp
+//	sipbench -mode media -target ... -calls 500 -rate 200 -hold 15s -window 8s -watch PID
+//
+// -json prints the report as JSON (for scripts) instead of a line of text.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,35 +51,97 @@ func main() {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sipbench", flag.ContinueOnError)
 	var cfg load.Config
-	var caller, callee string
-	var verbose bool
+	var rcfg load.RegisterConfig
+	var caller, callee, mode, watch string
+	var verbose, asJSON bool
+	var timeout time.Duration
+	fs.StringVar(&mode, "mode", "calls", "register, calls or media")
 	fs.StringVar(&cfg.Target, "target", "127.0.0.1:5060", "the PBX's UDP SIP address")
 	fs.StringVar(&cfg.Domain, "domain", "", "the tenant's SIP domain")
 	fs.StringVar(&caller, "caller", "", "caller extension:password")
 	fs.StringVar(&callee, "callee", "", "callee extension:password (registered by sipbench)")
 	fs.IntVar(&cfg.Calls, "calls", 100, "calls to place")
-	fs.IntVar(&cfg.Concurrency, "concurrency", 10, "calls up at once")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 10, "calls up at once (register: transactions open at once)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "new calls per second (0: as fast as concurrency allows)")
 	fs.DurationVar(&cfg.Hold, "hold", time.Second, "how long each call stays up")
 	fs.BoolVar(&cfg.RTP, "rtp", true, "send G.711 RTP both ways")
+	fs.DurationVar(&cfg.Window, "window", 0, "media: steady window measured once all calls are up")
+	fs.StringVar(&watch, "watch", "", "pids (comma separated) whose CPU and memory to sample over the window")
 	fs.StringVar(&cfg.LocalIP, "local", "127.0.0.1", "local address to bind")
+	fs.IntVar(&rcfg.First, "first", 10000, "register: first extension")
+	fs.IntVar(&rcfg.Users, "users", 10000, "register: how many extensions from -first")
+	fs.StringVar(&rcfg.Password, "password", "pw{ext}", "register: SIP password pattern, {ext} is the extension")
+	fs.IntVar(&rcfg.Agents, "agents", 4, "register: UDP sockets the transactions share")
+	fs.IntVar(&rcfg.Expires, "expires", 3600, "register: binding lifetime asked for, seconds")
+	fs.DurationVar(&timeout, "timeout", 10*time.Minute, "stop after this long")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&verbose, "v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	var ok bool
-	if cfg.Caller, cfg.CallerPassword, ok = strings.Cut(caller, ":"); !ok || cfg.Domain == "" {
-		return errors.New("-domain and -caller ext:password are required")
-	}
-	if cfg.Callee, cfg.CalleePassword, ok = strings.Cut(callee, ":"); !ok {
-		return errors.New("-callee ext:password is required")
 	}
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// sipgo logs through the default logger: retransmitted responses
+	// under load are expected, not news.
+	// (sipgo also logs its 2xx retransmissions waiting for an ACK as
+	// errors: a slow ACK shows in the setup latency already.)
+	quiet := slog.LevelError + 4
+	if verbose {
+		quiet = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: quiet})))
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if cfg.Domain == "" {
+		return errors.New("-domain is required")
+	}
+	print := func(v fmt.Stringer) {
+		if asJSON {
+			b, _ := json.Marshal(v)
+			fmt.Println(string(b))
+			return
+		}
+		fmt.Println(v)
+	}
+	switch mode {
+	case "register":
+		rcfg.Target, rcfg.Domain, rcfg.LocalIP, rcfg.Logger = cfg.Target, cfg.Domain, cfg.LocalIP, logger
+		rcfg.Concurrency = cfg.Concurrency
+		rep, err := load.RunRegister(ctx, rcfg)
+		print(rep)
+		return err
+	case "calls", "media":
+	default:
+		return fmt.Errorf("-mode: want register, calls or media, got %q", mode)
+	}
+	var ok bool
+	if cfg.Caller, cfg.CallerPassword, ok = strings.Cut(caller, ":"); !ok {
+		return errors.New("-caller ext:password is required")
+	}
+	if cfg.Callee, cfg.CalleePassword, ok = strings.Cut(callee, ":"); !ok {
+		return errors.New("-callee ext:password is required")
+	}
+	if watch != "" {
+		for _, f := range strings.Split(watch, ",") {
+			pid, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				return fmt.Errorf("-watch: %w", err)
+			}
+			cfg.Watch = append(cfg.Watch, pid)
+		}
+	}
+	if mode == "media" {
+		cfg.RTP = true
+		cfg.Concurrency = max(cfg.Concurrency, cfg.Calls)
+		if cfg.Window <= 0 {
+			return errors.New("-mode media needs -window")
+		}
+	}
+	cfg.Logger = logger
 	rep, err := load.Run(ctx, cfg)
-	fmt.Println(rep)
+	print(rep)
 	return err
 }

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# bench/sip/run.sh: SIP figures of gopbx side by side with its anchors, in one
+# run on this machine, with one load generator (cmd/sipbench, bench/load)
+# for both sides. Prints markdown tables (gopbx | anchor | ratio).
+#
+#   1. REGISTER with digest auth (MD5, qop=auth) of N distinct extensions
+#      (10000..10000+N-1, SIP password "pw<ext>"), bindings kept:
+#      gopbx (SQLite, bindings in the database) vs Kamailio 5.6 (usrloc
+#      db_mode 0, pv_www_authenticate/www_challenge; bench/sip/kamailio.cfg).
+#   2. Calls per second: INVITE (digest auth) / ACK / BYE, no RTP, through
+#      gopbx's B2BUA (media anchored: SDP rewritten, ports allocated) vs
+#      Kamailio as a record-routing proxy that challenges INVITEs too
+#      (proxy_challenge, qop=auth). Same caller and callee UAs.
+#   3. Relayed media: concurrent G.711 calls, 20 ms packets both ways, all up
+#      for a steady window, through gopbx's relay vs rtpengine 10.5
+#      (userspace, --table=-1) driven by Kamailio's rtpengine module. Loss,
+#      CPU (utime+stime of the relay process over the window) and RSS.
+#      gopbx's media runs on a fresh server (one binding) so its RSS delta
+#      is the calls' own.
+#
+# gopbx runs with --sip-allow 127.0.0.0/8 (no flood guard on the load) and
+# the users are written straight into its SQLite file by bench/sip/seed.
+# Every figure is measured GOPBX_SIP_RUNS times (default 2), sides
+# interleaved; the table shows each run's value (spread = both values).
+# Knobs (defaults): GOPBX_SIP_USERS (10000), GOPBX_SIP_REG_CONC (200),
+# GOPBX_SIP_CALLS (3000), GOPBX_SIP_CALL_CONC (200), GOPBX_SIP_CALL_HOLD
+# (100ms), GOPBX_SIP_MEDIA_CALLS ("200 400"), GOPBX_SIP_MEDIA_RATE (100/s),
+# GOPBX_SIP_WINDOW (10s), GOPBX_SIP_RUNS (2), GOPBX_SIP_RTP_PORTS (gopbx's
+# --rtp-ports, 10000-29999), GOPBX_SIP_PERF (1: perf-profile
+# gopbx during one REGISTER and one calls run and print its top functions,
+# when perf is installed).
+# Everything lives in a temp folder that is removed at the end; every
+# process started here is stopped by its pid.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH=/usr/local/go/bin:$HOME/go/bin:$PATH
+
+USERS=${GOPBX_SIP_USERS:-10000}
+REG_CONC=${GOPBX_SIP_REG_CONC:-200}
+CALLS=${GOPBX_SIP_CALLS:-3000}
+CALL_CONC=${GOPBX_SIP_CALL_CONC:-200}
+CALL_HOLD=${GOPBX_SIP_CALL_HOLD:-100ms}
+MEDIA_CALLS=${GOPBX_SIP_MEDIA_CALLS:-200 400}
+MEDIA_RATE=${GOPBX_SIP_MEDIA_RATE:-100}
+WINDOW=${GOPBX_SIP_WINDOW:-10s}
+RUNS=${GOPBX_SIP_RUNS:-2}
+PERF=${GOPBX_SIP_PERF:-1}
+# gopbx rests a freed RTP/RTCP pair 30 s and a B2BUA call takes two pairs:
+# a range of P ports sustains at most P/4/30 calls/s. 20,000 ports (its
+# default size) is 166 calls/s; the calls run needs CALLS*4 ports in 30 s.
+RTP_PORTS=${GOPBX_SIP_RTP_PORTS:-10000-29999}
+DOMAIN=bench.test
+FIRST=10000
+
+for tool in kamailio rtpengine python3 curl; do
+  command -v "$tool" >/dev/null || { echo "bench/sip: $tool is missing (apt-get install -y kamailio rtpengine-daemon python3 curl)" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/gopbx-bench-sip.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "== build" >&2
+go build -o "$tmp/gopbx" ./cmd/gopbx
+go build -o "$tmp/sipbench" ./cmd/sipbench
+go build -o "$tmp/seed" ./bench/sip/seed
+"$tmp/seed" --data "$tmp/seeded" --domain "$DOMAIN" --first "$FIRST" --users "$USERS" --password 'pw{ext}' >&2
+
+freeport() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+socks() { echo "$(find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l) sockets, $(find "/proc/$1/fd" -mindepth 1 2>/dev/null | wc -l) fds"; }
+cpu_ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
+json() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {}, d))' "$1" "$2"; }
+stop() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local keep=() p
+  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
+}
+waitpid() { for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; }
+bench() { "$tmp/sipbench" -json -domain "$DOMAIN" -timeout 5m "$@"; }
+
+GOPBX_PID=""
+start_gopbx() { # start_gopbx NAME: a fresh copy of the seeded database
+  local data=$tmp/gopbx-$1
+  rm -rf "$data"; cp -r "$tmp/seeded" "$data"
+  GOPBX_SIP=$(freeport)
+  local api; api=$(freeport)
+  "$tmp/gopbx" serve --data "$data" --api-insecure-http --api-listen "127.0.0.1:$api" --provision-listen "" \
+    --sip-udp "127.0.0.1:$GOPBX_SIP" --sip-tcp "" --sip-tls "" --admin-password 'Admin#12345' --log-level warn \
+    --sip-allow 127.0.0.0/8 --rtp-ports "$RTP_PORTS" >"$data.log" 2>&1 &
+  GOPBX_PID=$!
+  pids+=("$GOPBX_PID")
+  for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$api/api/openapi.json" && break; sleep 0.1; done
+  sleep 1
+}
+
+KAM_PID=""
+start_kamailio() { # start_kamailio DEFINES...
+  local run=$tmp/kam.$RANDOM
+  mkdir -p "$run"
+  KAM_SIP=$(freeport)
+  local defs=()
+  for d in "$@"; do defs+=(-A "$d"); done
+  kamailio -f bench/sip/kamailio.cfg -DD -E -m 128 -M 16 -Y "$run" -P "$run/pid" -l "udp:127.0.0.2:$KAM_SIP" "${defs[@]}" >"$run/log" 2>&1 &
+  KAM_PID=$!
+  pids+=("$KAM_PID")
+  for _ in $(seq 50); do grep -q 'Listening on' "$run/log" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
+}
+
+RTPE_PID=""
+start_rtpengine() {
+  RTPE_NG=$(freeport)
+  rtpengine --config-file=none --table=-1 --interface=127.0.0.1 --listen-ng="127.0.0.1:$RTPE_NG" --foreground \
+    --log-stderr -L 4 --port-min=30000 --port-max=39999 >"$tmp/rtpengine.log" 2>&1 &
+  RTPE_PID=$!
+  pids+=("$RTPE_PID")
+  sleep 1
+}
+
+declare -A R # R[key|run] = value
+perf_done=0
+profile() { # profile PID SECONDS OUT: perf record in the background
+  if [ "$PERF" = 1 ] && command -v perf >/dev/null && [ $perf_done = 0 ]; then
+    perf record -F 499 -g -p "$1" -o "$3" -- sleep "$2" >/dev/null 2>&1 &
+    echo $!
+  fi
+}
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+for run in $(seq "$RUNS"); do
+  echo "== run $run" >&2
+  # --- gopbx: REGISTER, then calls ---------------------------------------
+  start_gopbx "r$run"
+  R[g_rss0|$run]=$(rss "$GOPBX_PID"); R[g_socks0|$run]=$(socks "$GOPBX_PID")
+  pp=$(profile "$GOPBX_PID" 8 "$tmp/reg.perf")
+  out=$(bench -mode register -target "127.0.0.1:$GOPBX_SIP" -first "$FIRST" -users "$USERS" -password 'pw{ext}' -concurrency "$REG_CONC" -agents 8)
+  [ -n "${pp:-}" ] && waitpid "$pp"
+  echo "gopbx register: $out" >&2
+  R[g_reg|$run]=$out
+  sleep 1
+  R[g_rss1|$run]=$(rss "$GOPBX_PID")
+  pp=$(profile "$GOPBX_PID" 8 "$tmp/calls.perf")
+  out=$(bench -mode calls -target "127.0.0.1:$GOPBX_SIP" -caller "$FIRST:pw$FIRST" -callee "$((FIRST + 1)):pw$((FIRST + 1))" \
+    -calls "$CALLS" -concurrency "$CALL_CONC" -hold "$CALL_HOLD" -rtp=false)
+  [ -n "${pp:-}" ] && waitpid "$pp"
+  perf_done=1
+  echo "gopbx calls: $out" >&2
+  R[g_calls|$run]=$out
+  sleep 3
+  R[g_socks1|$run]=$(socks "$GOPBX_PID")
+  stop "$GOPBX_PID"
+
+  # --- Kamailio: REGISTER, then calls --------------------------------------
+  start_kamailio WITH_AUTH
+  out=$(bench -mode register -target "127.0.0.2:$KAM_SIP" -first "$FIRST" -users "$USERS" -password 'pw{ext}' -concurrency "$REG_CONC" -agents 8)
+  echo "kamailio register: $out" >&2
+  R[k_reg|$run]=$out
+  sleep 1
+  out=$(bench -mode calls -target "127.0.0.2:$KAM_SIP" -caller "$FIRST:pw$FIRST" -callee "$((FIRST + 1)):pw$((FIRST + 1))" \
+    -calls "$CALLS" -concurrency "$CALL_CONC" -hold "$CALL_HOLD" -rtp=false)
+  echo "kamailio calls: $out" >&2
+  R[k_calls|$run]=$out
+  stop "$KAM_PID"
+
+  # --- media: gopbx relay vs rtpengine -----------------------------------
+  for n in $MEDIA_CALLS; do
+    ramp=$(python3 -c "print($n / $MEDIA_RATE)")
+    hold=$(python3 -c "import re; w='$WINDOW'; print(f'{$ramp + float(w.rstrip(\"s\")) + 3:.1f}s')")
+    start_gopbx "m$run-$n"
+    R[gm_socks0|$n|$run]=$(socks "$GOPBX_PID")
+    out=$(bench -mode media -target "127.0.0.1:$GOPBX_SIP" -caller "$FIRST:pw$FIRST" -callee "$((FIRST + 1)):pw$((FIRST + 1))" \
+      -calls "$n" -rate "$MEDIA_RATE" -hold "$hold" -window "$WINDOW" -watch "$GOPBX_PID")
+    echo "gopbx media $n: $out" >&2
+    R[gm|$n|$run]=$out
+    sleep 3
+    R[gm_socks1|$n|$run]=$(socks "$GOPBX_PID")
+    stop "$GOPBX_PID"
+
+    start_rtpengine
+    start_kamailio WITH_AUTH WITH_RTPENGINE "RTPENGINE_SOCK=\"udp:127.0.0.1:$RTPE_NG\""
+    out=$(bench -mode media -target "127.0.0.2:$KAM_SIP" -caller "$FIRST:pw$FIRST" -callee "$((FIRST + 1)):pw$((FIRST + 1))" \
+      -calls "$n" -rate "$MEDIA_RATE" -hold "$hold" -window "$WINDOW" -watch "$RTPE_PID")
+    echo "rtpengine media $n: $out" >&2
+    R[km|$n|$run]=$out
+    stop "$KAM_PID"
+    stop "$RTPE_PID"
+  done
+done
+
+# --- tables -------------------------------------------------------------------
+runs=$(seq "$RUNS")
+vals() { # vals KEY EXPR FORMAT: the value in each run, "a / b"
+  local out="" v
+  for r in $runs; do
+    v=$(json "${R[$1|$r]}" "$2")
+    out+="${out:+ / }$(printf "$3" "$v")"
+  done
+  echo "$out"
+}
+ratio() { # ratio KEY_A KEY_B EXPR: mean(A)/mean(B)
+  local a=0 b=0
+  for r in $runs; do
+    a=$(python3 -c "print($a + $(json "${R[$1|$r]}" "$3"))")
+    b=$(python3 -c "print($b + $(json "${R[$2|$r]}" "$3"))")
+  done
+  python3 -c "print(f'{$a / $b:.2f}' if $b else 'n/a')"
+}
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+echo
+echo "Machine: $(nproc) vCPU, $cpu, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(uname -sr), kamailio $(kamailio -v | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p'), rtpengine $(dpkg-query -W -f '${Version}' rtpengine-daemon 2>/dev/null); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "gopbx: $(git describe --always --dirty 2>/dev/null || echo unknown) (working tree as built at the start); load average at the start: $load_start"
+echo "Each cell: run 1 / run 2 ...; ratio = gopbx mean / anchor mean."
+echo
+echo "### REGISTER, digest auth, $USERS distinct users, $REG_CONC open transactions"
+echo
+echo "| figure | gopbx | Kamailio 5.6 (usrloc db_mode 0) | ratio |"
+echo "|---|---|---|---|"
+echo "| registrations/s | $(vals g_reg Rate %.0f) | $(vals k_reg Rate %.0f) | $(ratio g_reg k_reg Rate) |"
+echo "| failed | $(vals g_reg Failed %d) | $(vals k_reg Failed %d) | |"
+echo "| latency p50 ms | $(vals g_reg 'P50/1e6' %.1f) | $(vals k_reg 'P50/1e6' %.1f) | $(ratio g_reg k_reg P50) |"
+echo "| latency p99 ms | $(vals g_reg 'P99/1e6' %.1f) | $(vals k_reg 'P99/1e6' %.1f) | $(ratio g_reg k_reg P99) |"
+mem=""
+for r in $runs; do mem+="${mem:+ / }$(python3 -c "print(f'{(${R[g_rss1|$r]} - ${R[g_rss0|$r]}) * 1024 / $USERS:.0f}')")"; done
+echo "| gopbx RSS growth per registration, bytes (target < 4096) | $mem | | |"
+echo
+echo "### Calls: INVITE (digest auth) / ACK / BYE, $CALLS calls, $CALL_CONC at once, hold $CALL_HOLD, no RTP"
+echo
+echo "| figure | gopbx B2BUA (media anchored) | Kamailio record-routing proxy, INVITE auth | ratio |"
+echo "|---|---|---|---|"
+echo "| calls/s | $(vals g_calls CPS %.0f) | $(vals k_calls CPS %.0f) | $(ratio g_calls k_calls CPS) |"
+echo "| failed | $(vals g_calls Failed %d) | $(vals k_calls Failed %d) | |"
+echo "| setup p50 ms | $(vals g_calls 'SetupP50/1e6' %.1f) | $(vals k_calls 'SetupP50/1e6' %.1f) | $(ratio g_calls k_calls SetupP50) |"
+echo "| setup p99 ms | $(vals g_calls 'SetupP99/1e6' %.1f) | $(vals k_calls 'SetupP99/1e6' %.1f) | $(ratio g_calls k_calls SetupP99) |"
+for n in $MEDIA_CALLS; do
+  echo
+  echo "### Relayed media: $n concurrent G.711 calls, 20 ms both ways, steady window $WINDOW"
+  echo
+  echo "| figure | gopbx relay | rtpengine 10.5 userspace (via Kamailio) | ratio |"
+  echo "|---|---|---|---|"
+  echo "| calls up at once | $(vals "gm|$n" MaxUp %d) | $(vals "km|$n" MaxUp %d) | |"
+  echo "| failed calls | $(vals "gm|$n" Failed %d) | $(vals "km|$n" Failed %d) | |"
+  echo "| deaf RTP endpoints (sent, heard nothing) | $(vals "gm|$n" "globals().get('DeafPeers', 0)" %d) | $(vals "km|$n" "globals().get('DeafPeers', 0)" %d) | |"
+  echo "| packets sent in window | $(vals "gm|$n" WinSent %d) | $(vals "km|$n" WinSent %d) | |"
+  echo "| packets received in window | $(vals "gm|$n" WinReceived %d) | $(vals "km|$n" WinReceived %d) | |"
+  echo "| lost in window | $(vals "gm|$n" 'WinSent-WinReceived' %d) | $(vals "km|$n" 'WinSent-WinReceived' %d) | |"
+  echo "| loss % in window | $(vals "gm|$n" '100*(1-WinReceived/WinSent) if WinSent else 100' %.3f) | $(vals "km|$n" '100*(1-WinReceived/WinSent) if WinSent else 100' %.3f) | |"
+  echo "| loss % whole calls (incl. setup/teardown edges) | $(vals "gm|$n" '100*(1-RTPReceived/RTPSent) if RTPSent else 100' %.3f) | $(vals "km|$n" '100*(1-RTPReceived/RTPSent) if RTPSent else 100' %.3f) | |"
+  cpuexpr="100*Procs[0]['CPU']/Window*100/MaxUp"
+  echo "| relay CPU per 100 calls, % of one CPU | $(vals "gm|$n" "$cpuexpr" %.1f) | $(vals "km|$n" "$cpuexpr" %.1f) | $(ratio "gm|$n" "km|$n" "$cpuexpr") |"
+  echo "| relay RSS with calls up, MiB | $(vals "gm|$n" "Procs[0]['RSSUp']/1024" %.1f) | $(vals "km|$n" "Procs[0]['RSSUp']/1024" %.1f) | |"
+  echo "| relay RSS growth per call, KiB (gopbx target < 64) | $(vals "gm|$n" "(Procs[0]['RSSUp']-Procs[0]['RSSBefore'])/MaxUp" %.1f) | $(vals "km|$n" "(Procs[0]['RSSUp']-Procs[0]['RSSBefore'])/MaxUp" %.1f) | |"
+done
+echo
+echo "### Leaks (gopbx sockets and descriptors held: idle before → 3 s after the load)"
+echo
+for r in $runs; do
+  line="run $r: REGISTER+calls ${R[g_socks0|$r]} → ${R[g_socks1|$r]}"
+  for n in $MEDIA_CALLS; do line+="; media $n calls ${R[gm_socks0|$n|$r]} → ${R[gm_socks1|$n|$r]}"; done
+  echo "- $line"
+done
+if [ -f "$tmp/reg.perf" ] || [ -f "$tmp/calls.perf" ]; then
+  echo
+  echo "### Where gopbx's CPU goes (perf, run 1, cumulative, gopbx/sqlite frames)"
+  for p in reg calls; do
+    [ -f "$tmp/$p.perf" ] || continue
+    echo
+    echo "$p:"
+    echo '```'
+    perf report -i "$tmp/$p.perf" --children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' |
+      grep -E 'gopbx/internal|modernc.org/sqlite\.|database/sql\.\(\*DB\)\.conn|runtime\.gcBgMarkWorker|sipgo/sip\.\(\*TransactionLayer\)\.handleRequest$' |
+      awk 'NR <= 25 {print $1, $4}' || true
+    echo '```'
+  done
+fi
