@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,10 @@ type contactIn struct {
 func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 	req := in.SIP
 	defer r.lock(in.User.ID)()
-	log := r.log.With("tenant", in.Tenant, "extension", in.User.ExtensionNumber, "source", in.Source)
+	// Built only when something is logged: With formats its attributes.
+	log := func() *slog.Logger {
+		return r.log.With("tenant", in.Tenant, "extension", in.User.ExtensionNumber, "source", in.Source)
+	}
 
 	headerExpires := -1
 	if h := req.GetHeader("Expires"); h != nil {
@@ -93,7 +97,7 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 
 	existing, err := r.st.BindingsByUser(ctx, in.Tenant, in.User.ID)
 	if err != nil {
-		log.Error("register failed", "error", err)
+		log().Error("register failed", "error", err)
 		return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
 	}
 	now := r.now()
@@ -110,11 +114,11 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 		}
 		for _, b := range existing {
 			if err := r.st.DeleteBinding(ctx, in.Tenant, b.ID); err != nil && pbx.ErrorCode(err) != pbx.ENOTFOUND {
-				log.Error("unregister failed", "error", err)
+				log().Error("unregister failed", "error", err)
 				return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
 			}
 		}
-		log.Info("unregistered all contacts", "count", len(existing))
+		log().Info("unregistered all contacts", "count", len(existing))
 		existing = nil
 	}
 
@@ -126,11 +130,11 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 		if c.expires == 0 {
 			if found {
 				if err := r.st.DeleteBinding(ctx, in.Tenant, old.ID); err != nil && pbx.ErrorCode(err) != pbx.ENOTFOUND {
-					log.Error("unregister failed", "error", err)
+					log().Error("unregister failed", "error", err)
 					return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
 				}
 				existing = without(existing, old.ID)
-				log.Info("contact unregistered", "contact", c.uri)
+				log().Info("contact unregistered", "contact", c.uri)
 			}
 			continue
 		}
@@ -142,13 +146,13 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 			ExpiresAt: now.Add(time.Duration(c.expires) * time.Second),
 		}
 		if err := r.st.UpsertBinding(ctx, &b); err != nil {
-			log.Error("register failed", "error", err)
+			log().Error("register failed", "error", err)
 			return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
 		}
 		if found {
 			existing = without(existing, old.ID)
 		} else {
-			log.Info("contact registered", "contact", c.uri, "transport", b.Transport, "expires", c.expires)
+			log().Info("contact registered", "contact", c.uri, "transport", b.Transport, "expires", c.expires)
 		}
 		existing = append(existing, b)
 	}

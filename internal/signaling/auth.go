@@ -70,12 +70,7 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request) (pbx.Tenant
 		return pbx.Tenant{}, pbx.User{}, s.challenge(req, realm, false)
 	}
 
-	tenant, terr := s.st.TenantByDomain(ctx, realm)
-	var user pbx.User
-	var uerr error
-	if terr == nil {
-		user, uerr = s.st.UserByExtension(ctx, tenant.ID, creds.username)
-	}
+	tenant, user, terr, uerr := s.lookupUser(ctx, realm, creds.username)
 	password := user.ExtensionPassword
 	known := terr == nil && uerr == nil && tenant.Enabled && user.Enabled && password != ""
 	if !known {
@@ -105,6 +100,13 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request) (pbx.Tenant
 		return pbx.Tenant{}, pbx.User{}, s.challenge(req, realm, true)
 	}
 	return tenant, user, nil
+}
+
+// lookupUser returns the tenant of domain and its user with extension
+// number, in one query.
+func (s *Server) lookupUser(ctx context.Context, domain, number string) (tenant pbx.Tenant, user pbx.User, terr, uerr error) {
+	tenant, user, uerr = s.st.TenantUserByExtension(ctx, domain, number)
+	return tenant, user, nil, uerr
 }
 
 func firstErr(errs ...error) error {

@@ -82,6 +82,9 @@ type Config struct {
 type Store interface {
 	TenantByDomain(ctx context.Context, domain string) (pbx.Tenant, error)
 	UserByExtension(ctx context.Context, tenant pbx.TenantID, number string) (pbx.User, error)
+	// TenantUserByExtension is TenantByDomain and UserByExtension in one
+	// query, for the digest check of every request.
+	TenantUserByExtension(ctx context.Context, domain, number string) (pbx.Tenant, pbx.User, error)
 	registrar.Store
 	ActiveIPFilters(ctx context.Context, t time.Time) ([]store.IPFilter, error)
 	CreateIPFilter(ctx context.Context, f *store.IPFilter) error

@@ -176,7 +176,7 @@ func (s *Server) inDialog(ctx context.Context, req *sip.Request, tx sip.ServerTr
 
 // supported are the option tags of Require the PBX accepts (RFC 3261
 // section 8.2.2.3); the Supported header of OPTIONS lists them.
-var supported = map[string]bool{"outbound": true, "path": true, "replaces": true, "timer": true}
+var supported = map[string]bool{"100rel": true, "outbound": true, "path": true, "timer": true}
 
 // checkRequire answers 420 Bad Extension, listing the unknown tags in
 // Unsupported, when req requires an extension the PBX lacks. ACK and CANCEL

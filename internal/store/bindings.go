@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"time"
@@ -39,8 +40,10 @@ func BindingKey(b pbx.Binding) string {
 func (s *DB) UpsertBinding(ctx context.Context, b *pbx.Binding) error {
 	now := s.nowMS()
 	id := s.NewID()
-	var created int64
-	err := s.queryRow(ctx, `INSERT INTO bindings (id, tenant_id, user_id, extension, binding_key, contact, instance_id, reg_id,
+	// Read the RETURNING row and then to the end: SQLite runs its WAL
+	// auto-checkpoint when a statement completes, and a *sql.Row closes
+	// the statement after the first row, so that the WAL would only grow.
+	rows, err := s.query(ctx, `INSERT INTO bindings (id, tenant_id, user_id, extension, binding_key, contact, instance_id, reg_id,
 		call_id, cseq, source, transport, user_agent, expires_at, created_at, updated_at)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (tenant_id, user_id, binding_key) DO UPDATE SET extension = excluded.extension,
@@ -49,9 +52,24 @@ func (s *DB) UpsertBinding(ctx context.Context, b *pbx.Binding) error {
 		updated_at = excluded.updated_at
 		RETURNING id, created_at`,
 		id, b.Tenant, b.User, b.Extension, BindingKey(*b), b.Contact, b.InstanceID, b.RegID,
-		b.CallID, int64(b.CSeq), b.Source, b.Transport, b.UserAgent, b.ExpiresAt.UnixMilli(), now, now).Scan(&b.ID, &created)
+		b.CallID, int64(b.CSeq), b.Source, b.Transport, b.UserAgent, b.ExpiresAt.UnixMilli(), now, now)
 	if err != nil {
 		return fmt.Errorf("upsert binding: %w", err)
+	}
+	defer rows.Close()
+	var created int64
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(&b.ID, &created); err != nil {
+			return fmt.Errorf("upsert binding: %w", err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("upsert binding: %w", err)
+	}
+	if n != 1 {
+		return fmt.Errorf("upsert binding: %w", sql.ErrNoRows)
 	}
 	b.CreatedAt = msTime(created)
 	return nil

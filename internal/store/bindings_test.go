@@ -2,8 +2,14 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/gopbx/gopbx/internal/pbx"
 	"github.com/gopbx/gopbx/internal/store"
@@ -103,4 +109,142 @@ func TestBindings(t *testing.T) {
 			t.Fatalf("bindings survived their user: %v", got)
 		}
 	})
+}
+
+func TestTenantUserByExtension(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, b := mustTenant(t, db, "a.test"), mustTenant(t, db, "b.test")
+		ua := mustUser(t, db, a, "alice", "101")
+		mustUser(t, db, b, "bob", "102")
+		tn, u, err := db.TenantUserByExtension(ctx, "A.test", "101")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantT, _ := db.TenantByDomain(ctx, "a.test")
+		wantU, _ := db.UserByExtension(ctx, a, "101")
+		if diff := cmp.Diff(wantT, tn); diff != "" {
+			t.Errorf("tenant (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantU, u); diff != "" || u.ID != ua.ID {
+			t.Errorf("user (-want +got):\n%s", diff)
+		}
+		for _, c := range []struct{ domain, ext string }{{"a.test", "102"}, {"b.test", "101"}, {"c.test", "101"}} {
+			if _, _, err := db.TenantUserByExtension(ctx, c.domain, c.ext); pbx.ErrorCode(err) != pbx.ENOTFOUND {
+				t.Errorf("TenantUserByExtension(%s, %s) = %v, want not found", c.domain, c.ext, err)
+			}
+		}
+		// A new password is seen at once: nothing is cached.
+		ua.ExtensionPassword = "changed"
+		if err := db.UpdateUser(ctx, a, &ua); err != nil {
+			t.Fatal(err)
+		}
+		if _, u, _ := db.TenantUserByExtension(ctx, "a.test", "101"); u.ExtensionPassword != "changed" {
+			t.Errorf("password after update = %q, want changed", u.ExtensionPassword)
+		}
+	})
+}
+
+// TestBindingsConcurrent runs upserts and reads of the same statements from
+// many goroutines, as REGISTERs do, for the race detector and the statement
+// cache.
+func TestBindingsConcurrent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a := mustTenant(t, db, "a.test")
+		users := make([]pbx.User, 8)
+		for i := range users {
+			users[i] = mustUser(t, db, a, fmt.Sprint("u", i), fmt.Sprint(200+i))
+		}
+		exp := time.Now().Add(time.Hour)
+		var wg sync.WaitGroup
+		errs := make(chan error, len(users))
+		for i, u := range users {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; n < 50; n++ {
+					b := pbx.Binding{Tenant: a, User: u.ID, Extension: u.ExtensionNumber, Contact: fmt.Sprintf("<sip:%d@10.0.0.%d>", i, n%2),
+						CallID: "c", CSeq: uint32(n), Source: "192.0.2.1:5060", Transport: "UDP", ExpiresAt: exp}
+					if err := db.UpsertBinding(ctx, &b); err != nil {
+						errs <- err
+						return
+					}
+					if _, _, err := db.TenantUserByExtension(ctx, "a.test", u.ExtensionNumber); err != nil {
+						errs <- err
+						return
+					}
+					if got, err := db.BindingsByUser(ctx, a, u.ID); err != nil || len(got) != min(n+1, 2) {
+						errs <- fmt.Errorf("BindingsByUser = %d, %v; want %d", len(got), err, min(n+1, 2))
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
+}
+
+// TestBindingsWALCheckpoint checks that refreshing bindings lets SQLite
+// checkpoint its write-ahead log: a REGISTER-heavy PBX must not grow the
+// -wal file without bound.
+func TestBindingsWALCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "gopbx.db")
+	db, err := store.Open(ctx, store.Config{DSN: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := mustTenant(t, db, "a.test")
+	u := mustUser(t, db, a, "alice", "101")
+	for n := 0; n < 1500; n++ {
+		b := pbx.Binding{Tenant: a, User: u.ID, Extension: "101", Contact: "<sip:101@10.0.0.1>", CallID: "c", CSeq: uint32(n),
+			Source: "192.0.2.1:5060", Transport: "UDP", ExpiresAt: time.Now().Add(time.Hour)}
+		if err := db.UpsertBinding(ctx, &b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The auto-checkpoint restarts the log at 1,000 pages of 4 KiB.
+	if limit := int64(8 << 20); fi.Size() > limit {
+		t.Fatalf("-wal is %d bytes after 1,500 refreshes, want at most %d", fi.Size(), limit)
+	}
+}
+
+// BenchmarkRegisterQueries runs what one REGISTER asks of the store: the
+// digest lookup, the user's bindings and the upsert.
+func BenchmarkRegisterQueries(b *testing.B) {
+	db := storetest.OpenSQLite(b)
+	ctx := context.Background()
+	tn := pbx.Tenant{Name: "a", Domain: "a.test", Enabled: true, Timezone: "UTC", Currency: "USD", Region: "US"}
+	if err := db.CreateTenant(ctx, &tn); err != nil {
+		b.Fatal(err)
+	}
+	u := pbx.User{Name: "u", Email: "u@a.test", DisplayName: "u", Role: pbx.RoleStandardUser, ExtensionNumber: "101",
+		ExtensionPassword: "pw", Enabled: true}
+	if err := db.CreateUser(ctx, tn.ID, &u); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for n := 0; b.Loop(); n++ {
+		if _, _, err := db.TenantUserByExtension(ctx, "a.test", "101"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := db.BindingsByUser(ctx, tn.ID, u.ID); err != nil {
+			b.Fatal(err)
+		}
+		bd := pbx.Binding{Tenant: tn.ID, User: u.ID, Extension: "101", Contact: "<sip:101@10.0.0.1>", CallID: "c", CSeq: uint32(n),
+			Source: "192.0.2.1:5060", Transport: "UDP", ExpiresAt: time.Now().Add(time.Hour)}
+		if err := db.UpsertBinding(ctx, &bd); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

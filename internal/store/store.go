@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 
@@ -32,11 +33,17 @@ type Config struct {
 
 // DB is gopbx's database. It is safe for concurrent use.
 type DB struct {
-	db  *sql.DB
-	d   dialect
-	ids *idGen
-	now func() time.Time
-	log *slog.Logger
+	// rd runs the statements that only read, and wr the rest and every
+	// transaction. They are one pool but for an SQLite file, where wr has
+	// a single connection: SQLite writes one transaction at a time, and a
+	// writer that finds the lock taken sleeps for milliseconds in the busy
+	// handler, where one waiting for the connection wakes as soon as it is
+	// free. Readers of the WAL run beside the writer.
+	rd, wr *pool
+	d      dialect
+	ids    *idGen
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 // Open connects to the database that cfg names and runs the migrations that
@@ -54,35 +61,66 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	var err error
 	if isPostgres(cfg.DSN) {
 		s.d = postgresDialect{}
-		s.db, err = sql.Open("pgx", cfg.DSN)
-		if err == nil {
-			s.db.SetMaxOpenConns(20)
-			s.db.SetMaxIdleConns(20)
+		var db *sql.DB
+		if db, err = sql.Open("pgx", cfg.DSN); err == nil {
+			db.SetMaxOpenConns(20)
+			db.SetMaxIdleConns(20)
+			s.rd = newPool(db, s.d, false)
+			s.wr = s.rd
 		}
 	} else {
 		s.d = sqliteDialect{}
-		s.db, err = sql.Open("sqlite", sqliteDSN(cfg.DSN))
-		if err == nil && cfg.DSN == ":memory:" {
-			// Each connection to ":memory:" is its own database: keep one.
-			s.db.SetMaxOpenConns(1)
-		}
+		s.rd, s.wr, err = openSQLite(cfg.DSN)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	if err := s.db.PingContext(ctx); err != nil {
-		s.db.Close()
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	if err := s.migrate(ctx); err != nil {
-		s.db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+// openSQLite opens the read and write pools of an SQLite database. Every
+// connection stays open, since opening one parses the whole schema.
+func openSQLite(path string) (rd, wr *pool, err error) {
+	d := sqliteDialect{}
+	rdb, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, nil, err
+	}
+	if path == ":memory:" {
+		// Each connection to ":memory:" is its own database: keep one.
+		rdb.SetMaxOpenConns(1)
+		rd = newPool(rdb, d, true)
+		return rd, rd, nil
+	}
+	n := sqliteReaders()
+	rdb.SetMaxOpenConns(n)
+	rdb.SetMaxIdleConns(n)
+	wdb, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	return newPool(rdb, d, true), newPool(wdb, d, true), nil
+}
+
+// Close closes the database. No query may run during or after Close.
+func (s *DB) Close() error {
+	err := s.rd.close()
+	if s.wr != s.rd {
+		err = errors.Join(err, s.wr.close())
+	}
+	return err
+}
 
 // Dialect returns "sqlite" or "postgres".
 func (s *DB) Dialect() string { return s.d.name() }
@@ -91,11 +129,20 @@ func (s *DB) Dialect() string { return s.d.name() }
 func (s *DB) NewID() pbx.ID { return s.ids.next() }
 
 // Ping checks that the database answers.
-func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+func (s *DB) Ping(ctx context.Context) error {
+	if err := s.rd.db.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.wr.db.PingContext(ctx)
+}
 
 func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
+
+// sqliteReaders is the size of an SQLite file's read pool: a connection
+// for every CPU, and as many again waiting on the disk.
+func sqliteReaders() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // sqliteDSN adds the pragmas every connection needs: WAL so readers do not
 // block the writer, foreign keys, a busy timeout instead of SQLITE_BUSY, and
@@ -111,49 +158,119 @@ func sqliteDSN(path string) string {
 // tx runs fn in a transaction and commits when fn returns nil, so that a
 // failed create or update leaves nothing half-written.
 func (s *DB) tx(ctx context.Context, fn func(*Tx) error) error {
-	sqltx, err := s.db.BeginTx(ctx, nil)
+	sqltx, err := s.wr.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &Tx{tx: sqltx, s: s}
-	if err := fn(t); err != nil {
+	t := &Tx{tx: sqltx, s: s, c: s.wr}
+	err = fn(t)
+	if err != nil {
 		sqltx.Rollback()
-		return err
+	} else if err = sqltx.Commit(); err != nil {
+		err = fmt.Errorf("commit: %w", err)
 	}
-	if err := sqltx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	// Prepare what the transaction ran unprepared now that it has given
+	// its connection back (see pool.get).
+	for _, q := range t.missed {
+		s.wr.get(ctx, q)
 	}
-	return nil
+	return err
 }
 
-// Tx is a transaction with the dialect's placeholders applied.
+// Tx is a transaction with the dialect's placeholders applied and the
+// statements of the cache bound to it.
 type Tx struct {
-	tx *sql.Tx
-	s  *DB
+	tx     *sql.Tx
+	s      *DB
+	c      *pool
+	stmts  []txStmt
+	missed []string
+}
+
+// txStmt is a cached statement bound to a transaction by tx.StmtContext,
+// kept so that a statement run in a loop is bound once.
+type txStmt struct {
+	parent, stmt *sql.Stmt
+}
+
+// maxMissed bounds the texts a transaction remembers to prepare afterwards.
+const maxMissed = 8
+
+// stmt returns the statement to run q with in t, or nil and the rebound text
+// when q is not prepared yet.
+func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, string) {
+	e := t.c.lookup(q)
+	switch {
+	case e == nil && !t.c.prepare:
+		// Nothing to prepare: the entry needs no connection.
+		e = t.c.add(ctx, q)
+	case e == nil:
+		if len(t.missed) < maxMissed && cacheable(q) {
+			t.missed = append(t.missed, q)
+		}
+		return nil, t.c.d.rebind(q)
+	}
+	if e.stmt == nil {
+		return nil, e.text
+	}
+	for _, ts := range t.stmts {
+		if ts.parent == e.stmt {
+			return ts.stmt, e.text
+		}
+	}
+	st := t.tx.StmtContext(ctx, e.stmt)
+	t.stmts = append(t.stmts, txStmt{parent: e.stmt, stmt: st})
+	return st, e.text
 }
 
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.s.d.rebind(q), args...)
-}
-
-func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.s.d.rebind(q), args...)
+	st, text := t.stmt(ctx, q)
+	if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, text, args...)
 }
 
 func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.s.d.rebind(q), args...)
+	st, text := t.stmt(ctx, q)
+	if st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, text, args...)
 }
 
 func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return s.db.ExecContext(ctx, s.d.rebind(q), args...)
+	e := s.wr.get(ctx, q)
+	if e.stmt != nil {
+		return e.stmt.ExecContext(ctx, args...)
+	}
+	return s.wr.db.ExecContext(ctx, e.text, args...)
+}
+
+// poolFor returns the pool to run q on outside a transaction.
+func (s *DB) poolFor(q string) *pool {
+	if s.rd != s.wr && isRead(q) {
+		return s.rd
+	}
+	return s.wr
 }
 
 func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.db.QueryContext(ctx, s.d.rebind(q), args...)
+	p := s.poolFor(q)
+	e := p.get(ctx, q)
+	if e.stmt != nil {
+		return e.stmt.QueryContext(ctx, args...)
+	}
+	return p.db.QueryContext(ctx, e.text, args...)
 }
 
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.db.QueryRowContext(ctx, s.d.rebind(q), args...)
+	p := s.poolFor(q)
+	e := p.get(ctx, q)
+	if e.stmt != nil {
+		return e.stmt.QueryRowContext(ctx, args...)
+	}
+	return p.db.QueryRowContext(ctx, e.text, args...)
 }
 
 // nowMS is the clock in the Unix milliseconds every timestamp column holds.
