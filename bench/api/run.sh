@@ -54,7 +54,7 @@ parts=" ${GOPBX_BENCH_PARTS:-create login list rss} "
 touch "$out"
 echo "== resident memory (built gopbx, ${GOPBX_BENCH_RSS_USERS:-100000} users)"
 go build -ldflags "-X main.Version=$(git describe --always --dirty 2>/dev/null || echo dev)" -o "$tmp/gopbx" ./cmd/gopbx
-go build -o "$tmp/loadusers" ./bench/api/loadusers
+go build -o "$tmp/loadusers" ./bench/loadusers
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 declare -A rss hwm
 measure_rss() { # measure_rss NAME [DSN]

@@ -4,10 +4,11 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"net"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/gopbx/gopbx/internal/siptest"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -108,37 +109,4 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// freeRange finds n consecutive free UDP ports on loopback.
-func freeRange(t testing.TB, n int) (int, int) {
-	t.Helper()
-	for try := 0; try < 100; try++ {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-		base += base % 2
-		if base+n > 65535 {
-			base = 20000 + base%10000
-		}
-		var held []*net.UDPConn
-		ok := true
-		for p := base; p < base+n; p++ {
-			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
-			if err != nil {
-				ok = false
-				break
-			}
-			held = append(held, c)
-		}
-		for _, c := range held {
-			c.Close()
-		}
-		if ok {
-			return base, base + n - 1
-		}
-	}
-	t.Fatal("no free port range")
-	return 0, 0
-}
+func freeRange(t testing.TB, n int) (int, int) { return siptest.FreeUDPRange(t, n) }

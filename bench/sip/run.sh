@@ -19,7 +19,7 @@
 #      is the calls' own.
 #
 # gopbx runs with --sip-allow 127.0.0.0/8 (no flood guard on the load) and
-# the users are written straight into its SQLite file by bench/sip/seed.
+# the users are written straight into its SQLite file by bench/loadusers.
 # Every figure is measured GOPBX_SIP_RUNS times (default 2), sides
 # interleaved; the table shows each run's value (spread = both values).
 # Knobs (defaults): GOPBX_SIP_USERS (10000), GOPBX_SIP_REG_CONC (200),
@@ -68,8 +68,9 @@ trap cleanup EXIT
 echo "== build" >&2
 go build -o "$tmp/gopbx" ./cmd/gopbx
 go build -o "$tmp/sipbench" ./cmd/sipbench
-go build -o "$tmp/seed" ./bench/sip/seed
-"$tmp/seed" --data "$tmp/seeded" --domain "$DOMAIN" --first "$FIRST" --users "$USERS" --password 'pw{ext}' >&2
+go build -o "$tmp/loadusers" ./bench/loadusers
+"$tmp/loadusers" --data "$tmp/seeded" --domain "$DOMAIN" --first "$FIRST" --users "$USERS" --password 'pw{ext}' \
+  --disable-every 0 --max-extensions $((USERS + 10)) >&2
 
 freeport() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }

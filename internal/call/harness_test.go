@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/siptest"
+
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
@@ -203,41 +205,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	return e
 }
 
-// freeRange finds n consecutive free UDP ports on loopback near one the
-// kernel picked, for the relay's port pool.
-func freeRange(t testing.TB, n int) (int, int) {
-	t.Helper()
-	for try := 0; try < 100; try++ {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-		base += base % 2
-		if base+n > 65535 {
-			continue
-		}
-		var held []*net.UDPConn
-		ok := true
-		for p := base; p < base+n; p++ {
-			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
-			if err != nil {
-				ok = false
-				break
-			}
-			held = append(held, c)
-		}
-		for _, c := range held {
-			c.Close()
-		}
-		if ok {
-			return base, base + n - 1
-		}
-	}
-	t.Fatal("no free port range")
-	return 0, 0
-}
+func freeRange(t testing.TB, n int) (int, int) { return siptest.FreeUDPRange(t, n) }
 
 // waitTimers waits until the fake clock has n timers running: the
 // Manager has caught up with what the phones sent.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gopbx/gopbx/internal/siptest"
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")
@@ -30,42 +32,7 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// freeRange finds a small range of ports that are free now, so that pool
-// tests need no fixed ports: it binds n+1 consecutive ports near one the
-// kernel picked.
-func freeRange(t testing.TB, n int) (int, int) {
-	t.Helper()
-	for try := 0; try < 50; try++ {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := c.LocalAddr().(*net.UDPAddr).Port
-		c.Close()
-		base += base % 2
-		if base+n > 65535 {
-			continue
-		}
-		ok := true
-		var held []*net.UDPConn
-		for p := base; p < base+n; p++ {
-			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
-			if err != nil {
-				ok = false
-				break
-			}
-			held = append(held, c)
-		}
-		for _, c := range held {
-			c.Close()
-		}
-		if ok {
-			return base, base + n - 1
-		}
-	}
-	t.Fatal("no free port range")
-	return 0, 0
-}
+func freeRange(t testing.TB, n int) (int, int) { return siptest.FreeUDPRange(t, n) }
 
 func TestPortPoolQuarantine(t *testing.T) {
 	lo, hi := freeRange(t, 4) // two pairs
