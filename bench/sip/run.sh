@@ -26,7 +26,7 @@
 # GOPBX_SIP_CALLS (3000), GOPBX_SIP_CALL_CONC (200), GOPBX_SIP_CALL_HOLD
 # (100ms), GOPBX_SIP_MEDIA_CALLS ("200 400"), GOPBX_SIP_MEDIA_RATE (100/s),
 # GOPBX_SIP_WINDOW (10s), GOPBX_SIP_RUNS (2), GOPBX_SIP_RTP_PORTS (gopbx's
-# --rtp-ports, 10000-29999), GOPBX_SIP_PERF (1: perf-profile
+# --rtp-ports, 45000-65000), GOPBX_SIP_PERF (1: perf-profile
 # gopbx during one REGISTER and one calls run and print its top functions,
 # when perf is installed).
 # Everything lives in a temp folder that is removed at the end; every
@@ -45,10 +45,10 @@ MEDIA_RATE=${GOPBX_SIP_MEDIA_RATE:-100}
 WINDOW=${GOPBX_SIP_WINDOW:-10s}
 RUNS=${GOPBX_SIP_RUNS:-2}
 PERF=${GOPBX_SIP_PERF:-1}
-# gopbx rests a freed RTP/RTCP pair 30 s and a B2BUA call takes two pairs:
-# a range of P ports sustains at most P/4/30 calls/s. 20,000 ports (its
-# default size) is 166 calls/s; the calls run needs CALLS*4 ports in 30 s.
-RTP_PORTS=${GOPBX_SIP_RTP_PORTS:-10000-29999}
+# gopbx hands out RTP/RTCP pairs least recently freed first, each resting at
+# least 4 s; a B2BUA call takes two pairs, so its default range (45000-65000)
+# sustains 10,000 pairs / 2 / 4 s = 1,250 calls/s.
+RTP_PORTS=${GOPBX_SIP_RTP_PORTS:-45000-65000}
 DOMAIN=bench.test
 FIRST=10000
 
