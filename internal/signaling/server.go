@@ -66,7 +66,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.UDP == "" && cfg.TCP == "" && cfg.TLS == "" {
 		return nil, fmt.Errorf("new signaling server: no listener configured")
 	}
-	s := &Server{cfg: cfg, st: deps.Store, log: cfg.Logger, now: cfg.Now, ctx: context.Background()}
+	s := &Server{cfg: cfg, st: deps.Store, log: cfg.Logger, now: cfg.Now}
 	s.calls.Store(&callsBox{deps.Calls})
 	key := cfg.NonceKey
 	if len(key) == 0 {
