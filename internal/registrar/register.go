@@ -3,6 +3,7 @@ package registrar
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,10 +33,12 @@ type contactIn struct {
 // Register applies an authenticated REGISTER (RFC 3261 section 10.3) and
 // returns the response for signalling to send: 200 listing every current
 // contact with its expiry, 423 with Min-Expires for a too short expiry, 400
-// for a malformed request, 500 for an out-of-order one or a store failure.
+// for a malformed request, 500 for an out-of-order one. The change is made
+// in memory and written to the database at the next flush (see Run).
 func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 	req := in.SIP
-	defer r.lock(in.User.ID)()
+	ub := r.lock(in.User.ID)
+	defer ub.mu.Unlock()
 	// Built only when something is logged: With formats its attributes.
 	log := func() *slog.Logger {
 		return r.log.With("tenant", in.Tenant, "extension", in.User.ExtensionNumber, "source", in.Source)
@@ -95,10 +98,15 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 		contacts = append(contacts, ci)
 	}
 
-	existing, err := r.st.BindingsByUser(ctx, in.Tenant, in.User.ID)
-	if err != nil {
-		log().Error("register failed", "error", err)
-		return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+	// Work on a copy of the user's bindings (those of other tenants are
+	// left alone): nothing changes unless the whole request is accepted.
+	var existing, others []pbx.Binding
+	for _, b := range ub.bs {
+		if b.Tenant == in.Tenant {
+			existing = append(existing, b)
+		} else {
+			others = append(others, b)
+		}
 	}
 	now := r.now()
 
@@ -112,29 +120,20 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 				return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Out Of Order", nil)
 			}
 		}
-		for _, b := range existing {
-			if err := r.st.DeleteBinding(ctx, in.Tenant, b.ID); err != nil && pbx.ErrorCode(err) != pbx.ENOTFOUND {
-				log().Error("unregister failed", "error", err)
-				return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
-			}
-		}
 		log().Info("unregistered all contacts", "count", len(existing))
 		existing = nil
 	}
 
+	var logs []func()
 	for _, c := range contacts {
-		old, found := match(existing, c)
-		if found && old.CallID == callID && old.CSeq >= cseq {
+		i := match(existing, c)
+		if i >= 0 && existing[i].CallID == callID && existing[i].CSeq >= cseq {
 			return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Out Of Order", nil)
 		}
 		if c.expires == 0 {
-			if found {
-				if err := r.st.DeleteBinding(ctx, in.Tenant, old.ID); err != nil && pbx.ErrorCode(err) != pbx.ENOTFOUND {
-					log().Error("unregister failed", "error", err)
-					return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
-				}
-				existing = without(existing, old.ID)
-				log().Info("contact unregistered", "contact", c.uri)
+			if i >= 0 {
+				existing = slices.Delete(existing, i, i+1)
+				logs = append(logs, func() { log().Info("contact unregistered", "contact", c.uri) })
 			}
 			continue
 		}
@@ -145,21 +144,27 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 			UserAgent: headerValue(req, "User-Agent"),
 			ExpiresAt: now.Add(time.Duration(c.expires) * time.Second),
 		}
-		if err := r.st.UpsertBinding(ctx, &b); err != nil {
-			log().Error("register failed", "error", err)
-			return sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
-		}
-		if found {
-			existing = without(existing, old.ID)
+		if i >= 0 {
+			b.ID, b.CreatedAt = existing[i].ID, existing[i].CreatedAt
+			existing[i] = b
 		} else {
-			log().Info("contact registered", "contact", c.uri, "transport", b.Transport, "expires", c.expires)
+			b.ID, b.CreatedAt = r.st.NewID(), now
+			existing = append(existing, b)
+			logs = append(logs, func() {
+				log().Info("contact registered", "contact", c.uri, "transport", b.Transport, "expires", c.expires)
+			})
 		}
-		existing = append(existing, b)
+	}
+	if wildcard || len(contacts) > 0 {
+		r.setLocked(ub, append(others, existing...))
+	}
+	for _, l := range logs {
+		l()
 	}
 
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 	outbound := false
-	for _, b := range live(existing, now) {
+	for _, b := range live(existing, in.Tenant, now) {
 		secs := int((b.ExpiresAt.Sub(now) + time.Second/2) / time.Second)
 		v := "<" + b.Contact + ">;expires=" + strconv.Itoa(secs)
 		if b.InstanceID != "" {
@@ -179,30 +184,16 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 	return res
 }
 
-// match finds the existing binding that c refreshes: the same instance and
-// reg-id for an RFC 5626 phone, else the same contact URI (the rule of
-// store.BindingKey).
-func match(existing []pbx.Binding, c contactIn) (pbx.Binding, bool) {
-	for _, b := range existing {
+// match returns the index of the binding of existing that c refreshes: the
+// same instance and reg-id for an RFC 5626 phone, else the same contact URI
+// (the rule of store.BindingKey); -1 if none.
+func match(existing []pbx.Binding, c contactIn) int {
+	return slices.IndexFunc(existing, func(b pbx.Binding) bool {
 		if c.instance != "" {
-			if b.InstanceID == c.instance && b.RegID == c.regID {
-				return b, true
-			}
-		} else if b.InstanceID == "" && b.Contact == c.uri {
-			return b, true
+			return b.InstanceID == c.instance && b.RegID == c.regID
 		}
-	}
-	return pbx.Binding{}, false
-}
-
-func without(bs []pbx.Binding, id pbx.ID) []pbx.Binding {
-	out := bs[:0]
-	for _, b := range bs {
-		if b.ID != id {
-			out = append(out, b)
-		}
-	}
-	return out
+		return b.InstanceID == "" && b.Contact == c.uri
+	})
 }
 
 // trimInstance strips the quotes and angle brackets of a +sip.instance

@@ -239,3 +239,150 @@ func TestNewValidates(t *testing.T) {
 		t.Fatal("min > default accepted")
 	}
 }
+
+// countingStore counts the rows the registrar writes back.
+type countingStore struct {
+	*store.DB
+	batches, upserts, deletes int
+}
+
+func (c *countingStore) ApplyBindings(ctx context.Context, ups []pbx.Binding, dels []pbx.ID) ([]pbx.ID, error) {
+	c.batches++
+	c.upserts += len(ups)
+	c.deletes += len(dels)
+	return c.DB.ApplyBindings(ctx, ups, dels)
+}
+
+// TestWriteBack checks the write-back cache: lookups see a change at once,
+// the database at the next flush, refreshes of one binding between flushes
+// are written once, and a new Registrar on the same database (after Run of
+// the old one returned) sees every binding with its last expiry and CSeq.
+func TestWriteBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		cs := &countingStore{DB: db}
+		r, err := registrar.New(registrar.Config{Now: f.clock.now, FlushInterval: time.Hour, SweepInterval: time.Hour}, cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.reg = r
+		inst := `;+sip.instance="<urn:uuid:1>";reg-id=1`
+		for i := 1; i <= 10; i++ {
+			if res := f.register(t, "c1", i, "600", "<sip:101@10.0.0.1>", "<sip:101@10.0.0.2>"+inst); res.StatusCode != 200 {
+				t.Fatalf("register %d: %d", i, res.StatusCode)
+			}
+			f.clock.advance(time.Second)
+		}
+		if got, _ := r.Contacts(ctx, f.tn, "101"); len(got) != 2 {
+			t.Fatalf("Contacts = %v", got)
+		}
+		if got, _ := db.BindingsByUser(ctx, f.tn, f.user.ID); len(got) != 0 {
+			t.Fatalf("written before a flush: %v", got)
+		}
+		if err := r.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if cs.batches != 1 || cs.upserts != 2 {
+			t.Fatalf("10 refreshes of 2 bindings: %d batches, %d rows; want 1, 2", cs.batches, cs.upserts)
+		}
+		stored, _ := db.BindingsByUser(ctx, f.tn, f.user.ID)
+		if len(stored) != 2 || stored[0].CSeq != 10 || !stored[0].ExpiresAt.Equal(f.clock.t.Add(-time.Second+600*time.Second)) {
+			t.Fatalf("stored = %+v", stored)
+		}
+		if err := r.Flush(ctx); err != nil || cs.batches != 1 {
+			t.Fatalf("empty flush: %v, %d batches", err, cs.batches)
+		}
+
+		// Remove: gone from lookups at once, from the database at the
+		// next flush (here the one of Run's end), and an unregister with
+		// Expires 0 likewise.
+		if err := r.Remove(ctx, f.tn, f.user.ID, "urn:uuid:1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := r.Contacts(ctx, f.tn, "101"); len(got) != 1 || got[0].Contact != "sip:101@10.0.0.1" {
+			t.Fatalf("Contacts after Remove = %v", got)
+		}
+		f.register(t, "c1", 11, "", "<sip:101@10.0.0.3>;expires=60")
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- r.Run(runCtx) }()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+
+		// A restart sees what the old Registrar held.
+		r2, err := registrar.New(registrar.Config{Now: f.clock.now}, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r2.Contacts(ctx, f.tn, "101")
+		if err != nil || len(got) != 2 || got[0].Contact != "sip:101@10.0.0.1" || got[1].Contact != "sip:101@10.0.0.3" {
+			t.Fatalf("after restart: %+v, %v", got, err)
+		}
+		if got[0].CSeq != 10 || got[0].UserAgent != "test/1" || got[0].Transport != "UDP" {
+			t.Fatalf("restored binding = %+v", got[0])
+		}
+		// The out-of-order check holds across the restart.
+		f.reg = r2
+		if res := f.register(t, "c1", 10, "600", "<sip:101@10.0.0.1>"); res.StatusCode != 500 {
+			t.Fatalf("old CSeq after restart: got %d, want 500", res.StatusCode)
+		}
+		// Expiry: swept from memory and from the database.
+		f.clock.advance(61 * time.Second)
+		if n, err := r2.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("Sweep = %d, %v; want 1", n, err)
+		}
+		if stored, _ := db.BindingsByUser(ctx, f.tn, f.user.ID); len(stored) != 1 || stored[0].Contact != "sip:101@10.0.0.1" {
+			t.Fatalf("stored after sweep = %+v", stored)
+		}
+		// Wildcard removal, persisted by Flush.
+		if res := f.register(t, "c1", 12, "0", "*"); res.StatusCode != 200 {
+			t.Fatalf("wildcard: %d", res.StatusCode)
+		}
+		if err := r2.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if stored, _ := db.BindingsByUser(ctx, f.tn, f.user.ID); len(stored) != 0 {
+			t.Fatalf("stored after wildcard = %+v", stored)
+		}
+	})
+}
+
+// TestTenantIsolation checks that an extension number in one tenant does
+// not see the contacts of the same number in another.
+func TestTenantIsolation(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	f := newFixture(t, db)
+	ctx := context.Background()
+	tn := pbx.Tenant{Name: "other", Domain: "other.test", Enabled: true, Timezone: "UTC", Currency: "USD", Region: "US"}
+	if err := db.CreateTenant(ctx, &tn); err != nil {
+		t.Fatal(err)
+	}
+	u := pbx.User{Name: "bob", Email: "b@other.test", DisplayName: "Bob", Role: pbx.RoleStandardUser,
+		ExtensionNumber: "101", ExtensionPassword: "pw", Enabled: true}
+	if err := db.CreateUser(ctx, tn.ID, &u); err != nil {
+		t.Fatal(err)
+	}
+	f.register(t, "a", 1, "300", "<sip:101@10.0.0.1>")
+	g := *f
+	g.tn, g.user = tn.ID, u
+	g.register(t, "b", 1, "300", "<sip:101@10.0.0.2>")
+	for _, c := range []struct {
+		tn   pbx.TenantID
+		want string
+	}{{f.tn, "sip:101@10.0.0.1"}, {tn.ID, "sip:101@10.0.0.2"}} {
+		got, err := f.reg.Contacts(ctx, c.tn, "101")
+		if err != nil || len(got) != 1 || got[0].Contact != c.want {
+			t.Fatalf("Contacts(%v) = %v, %v; want %s", c.tn, got, err, c.want)
+		}
+	}
+	if bs, _ := f.reg.Bindings(ctx, tn.ID, f.user.ID); len(bs) != 0 {
+		t.Fatalf("other tenant sees alice's bindings: %v", bs)
+	}
+	mine, _ := f.reg.Bindings(ctx, f.tn, f.user.ID)
+	if err := f.reg.Remove(ctx, tn.ID, f.user.ID, mine[0].ID.String()); pbx.ErrorCode(err) != pbx.ENOTFOUND {
+		t.Fatalf("Remove from other tenant: %v", err)
+	}
+}

@@ -263,6 +263,13 @@ func (s *Server) Run(ctx context.Context) error {
 	<-ctx.Done()
 	s.Close()
 	wg.Wait()
+	// A REGISTER handled after the registrar's own final flush would be
+	// lost: flush once more now that nothing is served.
+	fctx, cancelFlush := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancelFlush()
+	if err := s.reg.Flush(fctx); err != nil {
+		s.log.Warn("bindings not flushed on shutdown", "err", err)
+	}
 	select {
 	case err := <-errc:
 		return err

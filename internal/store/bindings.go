@@ -130,3 +130,58 @@ func (s *DB) DeleteExpiredBindings(ctx context.Context, t time.Time) (int, error
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// LiveBindings returns the bindings of every tenant that expire after t,
+// oldest first: what a registrar loads when it starts.
+func (s *DB) LiveBindings(ctx context.Context, t time.Time) ([]pbx.Binding, error) {
+	return s.listBindings(ctx, `expires_at > ?`, t.UnixMilli())
+}
+
+// ApplyBindings writes a batch of binding changes in one transaction: it
+// deletes the bindings whose ID is in deletes, then stores each of upserts
+// under its own ID, replacing the binding of the same user with the same
+// BindingKey (that row takes the new ID and CreatedAt). An upsert whose user
+// no longer exists in its tenant is skipped rather than failing the batch;
+// skipped lists their IDs. Deleting a missing binding is not an error.
+func (s *DB) ApplyBindings(ctx context.Context, upserts []pbx.Binding, deletes []pbx.ID) (skipped []pbx.ID, err error) {
+	if len(upserts) == 0 && len(deletes) == 0 {
+		return nil, nil
+	}
+	err = s.tx(ctx, func(tx *Tx) error {
+		skipped = skipped[:0]
+		for _, id := range deletes {
+			if _, err := tx.exec(ctx, `DELETE FROM bindings WHERE id = ?`, id); err != nil {
+				return err
+			}
+		}
+		now := s.nowMS()
+		for _, b := range upserts {
+			// The SELECT from users skips a binding whose user was deleted
+			// (the foreign key would fail the whole batch); the casts give
+			// PostgreSQL the parameters' types, which a SELECT list lacks.
+			res, err := tx.exec(ctx, `INSERT INTO bindings (id, tenant_id, user_id, extension, binding_key, contact, instance_id,
+				reg_id, call_id, cseq, source, transport, user_agent, expires_at, created_at, updated_at)
+				SELECT CAST(? AS BIGINT), tenant_id, id, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+				CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+				CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+				FROM users WHERE id = ? AND tenant_id = ?
+				ON CONFLICT (tenant_id, user_id, binding_key) DO UPDATE SET id = excluded.id, extension = excluded.extension,
+				contact = excluded.contact, call_id = excluded.call_id, cseq = excluded.cseq, source = excluded.source,
+				transport = excluded.transport, user_agent = excluded.user_agent, expires_at = excluded.expires_at,
+				created_at = excluded.created_at, updated_at = excluded.updated_at`,
+				b.ID, b.Extension, BindingKey(b), b.Contact, b.InstanceID, b.RegID, b.CallID, int64(b.CSeq),
+				b.Source, b.Transport, b.UserAgent, b.ExpiresAt.UnixMilli(), b.CreatedAt.UnixMilli(), now, b.User, b.Tenant)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err == nil && n == 0 {
+				skipped = append(skipped, b.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apply bindings: %w", err)
+	}
+	return skipped, nil
+}

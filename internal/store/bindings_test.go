@@ -248,3 +248,69 @@ func BenchmarkRegisterQueries(b *testing.B) {
 		}
 	}
 }
+
+// TestApplyBindings checks the registrar's batched write-back: deletes then
+// upserts under the caller's IDs in one transaction, a key taken over by a
+// new ID, and the upserts of a deleted user skipped without failing the
+// batch.
+func TestApplyBindings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, b := mustTenant(t, db, "a.test"), mustTenant(t, db, "b.test")
+		ua := mustUser(t, db, a, "alice", "101")
+		ub := mustUser(t, db, b, "bob", "101")
+		gone := mustUser(t, db, a, "gone", "102")
+		base := time.UnixMilli(1_800_000_000_000).UTC()
+		mk := func(tn pbx.TenantID, u pbx.User, contact string, cseq uint32) pbx.Binding {
+			return pbx.Binding{ID: db.NewID(), Tenant: tn, User: u.ID, Extension: u.ExtensionNumber, Contact: contact,
+				CallID: "c", CSeq: cseq, Source: "192.0.2.1:5060", Transport: "UDP", UserAgent: "ua/1",
+				ExpiresAt: base.Add(time.Hour), CreatedAt: base}
+		}
+		b1, b2 := mk(a, ua, "<sip:101@10.0.0.1>", 1), mk(a, ua, "<sip:101@10.0.0.2>", 1)
+		b2.InstanceID, b2.RegID = "urn:uuid:1", 1
+		bb := mk(b, ub, "<sip:101@10.9.9.9>", 1)
+		bg := mk(a, gone, "<sip:102@10.0.0.3>", 1)
+		if skipped, err := db.ApplyBindings(ctx, []pbx.Binding{b1, b2, bb, bg}, nil); err != nil || len(skipped) != 0 {
+			t.Fatalf("ApplyBindings = %v, %v", skipped, err)
+		}
+		got, err := db.BindingsByUser(ctx, a, ua.ID)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("BindingsByUser = %v, %v", got, err)
+		}
+		for _, g := range got {
+			if g.ID != b1.ID && g.ID != b2.ID || !g.CreatedAt.Equal(base) || !g.ExpiresAt.Equal(base.Add(time.Hour)) {
+				t.Fatalf("stored binding = %+v", g)
+			}
+		}
+
+		// A refresh under the same ID, a deletion, and a new ID for b2's
+		// key (instance and reg-id) in one batch; the deleted user's
+		// binding is skipped.
+		if err := db.DeleteUser(ctx, a, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		b1.CSeq, b1.ExpiresAt = 7, base.Add(2*time.Hour)
+		b2n := b2
+		b2n.ID, b2n.Contact, b2n.CreatedAt = db.NewID(), "<sip:101@10.0.0.9>", base.Add(time.Minute)
+		bg.CSeq = 2
+		skipped, err := db.ApplyBindings(ctx, []pbx.Binding{b1, b2n, bg}, []pbx.ID{bb.ID, 12345})
+		if err != nil || len(skipped) != 1 || skipped[0] != bg.ID {
+			t.Fatalf("ApplyBindings = %v, %v; want [%v] skipped", skipped, err, bg.ID)
+		}
+		got, _ = db.BindingsByExtension(ctx, a, "101")
+		if len(got) != 2 || got[0].ID != b1.ID || got[0].CSeq != 7 || !got[0].ExpiresAt.Equal(base.Add(2*time.Hour)) ||
+			got[1].ID != b2n.ID || got[1].Contact != "<sip:101@10.0.0.9>" {
+			t.Fatalf("after second batch = %+v", got)
+		}
+		if got, _ := db.BindingsByUser(ctx, b, ub.ID); len(got) != 0 {
+			t.Fatalf("deleted binding left: %v", got)
+		}
+		live, err := db.LiveBindings(ctx, base.Add(90*time.Minute))
+		if err != nil || len(live) != 1 || live[0].ID != b1.ID {
+			t.Fatalf("LiveBindings = %v, %v", live, err)
+		}
+		if skipped, err := db.ApplyBindings(ctx, nil, nil); err != nil || skipped != nil {
+			t.Fatalf("empty batch = %v, %v", skipped, err)
+		}
+	})
+}
