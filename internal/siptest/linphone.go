@@ -92,7 +92,7 @@ func launchLinphone(cfg LinphoneConfig, dir string) (*Linphone, error) {
 	if err != nil {
 		return nil, err
 	}
-	rtpPort, err := freeUDPPair() // RTP and RTCP
+	rtpPort, err := freeUDPRange(2) // RTP and RTCP
 	if err != nil {
 		return nil, err
 	}
@@ -323,24 +323,6 @@ func (p *Linphone) Stop() {
 			<-p.done
 		}
 	})
-}
-
-// freeUDPPair returns a port p where UDP p and p+1 are free now.
-func freeUDPPair() (int, error) {
-	for try := 0; try < 50; try++ {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			return 0, err
-		}
-		port := c.LocalAddr().(*net.UDPAddr).Port
-		c2, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port + 1})
-		c.Close()
-		if err == nil {
-			c2.Close()
-			return port, nil
-		}
-	}
-	return 0, fmt.Errorf("no free udp port pair")
 }
 
 func freeUDPPort() (int, error) {

@@ -1,6 +1,7 @@
 package siptest
 
 import (
+	"errors"
 	"net"
 	"testing"
 )
@@ -11,10 +12,20 @@ import (
 // never depend on fixed ports.
 func FreeUDPRange(tb testing.TB, n int) (lo, hi int) {
 	tb.Helper()
+	lo, err := freeUDPRange(n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return lo, lo + n - 1
+}
+
+// freeUDPRange is FreeUDPRange for callers without a testing.TB: it returns
+// the first port of the range.
+func freeUDPRange(n int) (int, error) {
 	for try := 0; try < 50; try++ {
 		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		if err != nil {
-			tb.Fatal(err)
+			return 0, err
 		}
 		base := c.LocalAddr().(*net.UDPAddr).Port
 		c.Close()
@@ -36,9 +47,8 @@ func FreeUDPRange(tb testing.TB, n int) (lo, hi int) {
 			c.Close()
 		}
 		if ok {
-			return base, base + n - 1
+			return base, nil
 		}
 	}
-	tb.Fatal("no free port range")
-	return 0, 0
+	return 0, errors.New("no free udp port range")
 }
