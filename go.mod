@@ -9,7 +9,6 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/pion/rtp v1.10.6
 	golang.org/x/crypto v0.59.0
-	golang.org/x/net v0.62.0
 	modernc.org/sqlite v1.62.0
 )
 
