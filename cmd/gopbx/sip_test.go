@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/pbx"
 	"github.com/gopbx/gopbx/internal/siptest"
 	"github.com/gopbx/gopbx/internal/store/storetest"
 )
@@ -77,6 +78,13 @@ func TestRegistrationThroughServe(t *testing.T) {
 			if len(st.Registration) != 1 {
 				t.Fatalf("after destroy_status: %+v", st)
 			}
+			// Deleting the user drops its registrations.
+			if code := apiCall(t, m, "POST", "/api/users/"+user+"/destroy", tok, nil, nil); code/100 != 2 {
+				t.Fatalf("destroy user: %d", code)
+			}
+			if got, _ := m.SIP.Registrar().Bindings(ctx, st2tenant(t, m, tok), mustID(t, user)); len(got) != 0 {
+				t.Fatalf("bindings after the user was deleted: %+v", got)
+			}
 			// A wrong password gets no binding, and the same answer as an
 			// unknown extension.
 			bad := siptest.New(t, siptest.Config{Server: m.SIP.Addr("udp"), Domain: "acme.test", User: "101", Password: "wrong"})
@@ -85,4 +93,32 @@ func TestRegistrationThroughServe(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustID(t *testing.T, s string) pbx.ID {
+	t.Helper()
+	id, err := pbx.ParseID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// st2tenant returns the ID of the only tenant, as the admin sees it.
+func st2tenant(t *testing.T, m *Main, tok string) pbx.TenantID {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	apiCall(t, m, "GET", "/api/tenants", tok, nil, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("tenants: %+v", list)
+	}
+	id, err := pbx.ParseTenantID(list.Items[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -42,3 +42,23 @@ func (s *Server) sipDeps() SIP {
 	}
 	return SIP{}
 }
+
+// dropRegistrations removes the live registrations of a deleted user, so
+// that its phones no longer show as bound. A failure is logged: the user is
+// gone either way, and its bindings expire by themselves.
+func (s *Server) dropRegistrations(ctx context.Context, u pbx.User) {
+	reg := s.sipDeps().Registrations
+	if reg == nil {
+		return
+	}
+	bs, err := reg.Bindings(ctx, u.Tenant, u.ID)
+	if err != nil {
+		s.log.Warn("registrations of deleted user not listed", "user", u.ID.String(), "err", err)
+		return
+	}
+	for _, b := range bs {
+		if err := reg.Remove(ctx, u.Tenant, u.ID, b.ID.String()); err != nil {
+			s.log.Warn("registration of deleted user not removed", "user", u.ID.String(), "err", err)
+		}
+	}
+}

@@ -603,6 +603,7 @@ func (s *Server) registerUsers() {
 			if err := s.db.DeletePrincipalTokens(ctx, store.PrincipalUser, u.ID); err != nil {
 				return nil, err
 			}
+			s.dropRegistrations(ctx, u)
 			s.audit(ctx, p, "DELETE", "USER", u.Name, userAudit(u), nil)
 			return &noContent{}, nil
 		})
