@@ -39,6 +39,7 @@ type Config struct {
 	RTPPorts      string
 	RingTimeout   time.Duration
 	MediaTimeout  time.Duration
+	DrainTimeout  time.Duration
 }
 
 // NewConfig returns the defaults: PortSIP's ports and an SQLite database in
@@ -59,6 +60,7 @@ func NewConfig() Config {
 		RTPPorts:        "45000-65000",
 		RingTimeout:     call.DefaultRingTimeout,
 		MediaTimeout:    call.DefaultMediaTimeout,
+		DrainTimeout:    5 * time.Minute,
 	}
 }
 
@@ -85,6 +87,7 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.RTPPorts, "rtp-ports", c.RTPPorts, "RTP port range, LOW-HIGH")
 	fs.DurationVar(&c.RingTimeout, "ring-timeout", c.RingTimeout, "an unanswered call ends with 480 after this long")
 	fs.DurationVar(&c.MediaTimeout, "media-timeout", c.MediaTimeout, "an answered call with no RTP for this long is ended (negative: never)")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "on SIGTERM, how long live calls may go on before they are hung up (SIGINT hangs up at once)")
 	return fs
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -16,13 +17,24 @@ import (
 var Version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:]))
+	// SIGTERM drains: no new calls, live calls end by themselves (up to
+	// --drain-timeout). SIGINT hangs every call up at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	var drain atomic.Bool
+	go func() {
+		s := <-sigs
+		drain.Store(s == syscall.SIGTERM)
+		cancel()
+		signal.Stop(sigs)
+	}()
+	os.Exit(run(ctx, os.Args[1:], drain.Load))
 }
 
-// run is main without the process: it returns the exit code.
-func run(ctx context.Context, args []string) int {
+// run is main without the process: it returns the exit code. drain tells,
+// once ctx has ended, whether to let live calls finish.
+func run(ctx context.Context, args []string, drain func() bool) int {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
 		return 2
@@ -53,6 +65,7 @@ func run(ctx context.Context, args []string) int {
 		return 1
 	}
 	<-ctx.Done()
+	m.Drain = drain()
 	if err := m.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "gopbx:", err)
 		return 1

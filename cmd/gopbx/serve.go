@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gopbx/gopbx/internal/api"
+	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/certs"
 	"github.com/gopbx/gopbx/internal/signaling"
 	"github.com/gopbx/gopbx/internal/store"
@@ -27,6 +28,10 @@ type Main struct {
 	Stdout io.Writer // where the first-start password is printed
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Drain makes Close let live calls end by themselves, for up to
+	// Config.DrainTimeout, before it hangs up the rest (SIGTERM); false
+	// hangs up at once (SIGINT).
+	Drain bool
 
 	DB      *store.DB
 	API     *api.Server
@@ -37,7 +42,7 @@ type Main struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	closers []func() error
-	drains  []func(context.Context) error // run on Close before the listeners' context ends
+	calls   *call.Manager // hung up (or drained) on Close before the listeners' context ends
 }
 
 // NewMain returns a Main with the default configuration.
@@ -137,12 +142,20 @@ func (m *Main) Close() error {
 	for _, s := range m.servers {
 		s.Shutdown(ctx)
 	}
-	for _, drain := range m.drains {
-		if err := drain(ctx); err != nil {
-			m.Log.Warn("drain on shutdown", "err", err)
+	if m.Drain && m.calls != nil {
+		dctx, cancel := context.WithTimeout(context.Background(), m.Config.DrainTimeout)
+		m.Log.Info("draining calls", "timeout", m.Config.DrainTimeout.String())
+		if err := m.calls.Drain(dctx); err != nil {
+			m.Log.Warn("calls still up after the drain timeout: hanging up", "err", err)
 		}
+		cancel()
 	}
-	m.drains = nil
+	if m.calls != nil {
+		if err := m.calls.Close(ctx); err != nil {
+			m.Log.Warn("hang up on shutdown", "err", err)
+		}
+		m.calls = nil
+	}
 	if m.cancel != nil {
 		m.cancel()
 	}

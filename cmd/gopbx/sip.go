@@ -93,9 +93,9 @@ func (m *Main) startSIP(ctx context.Context) error {
 		return err
 	}
 	srv.SetCallHandler(mgr)
-	// On shutdown live calls are hung up (their BYEs sent, CDRs written)
-	// before the SIP edge stops.
-	m.drains = append(m.drains, mgr.Close)
+	// On shutdown live calls are drained or hung up (their BYEs sent, CDRs
+	// written) before the SIP edge stops.
+	m.calls = mgr
 	m.API.AttachSIP(api.SIP{Registrations: srv.Registrar(), ReloadIPFilters: srv.ReloadIPFilters, Calls: mgr})
 
 	m.wg.Add(1)

@@ -98,6 +98,8 @@ type Manager struct {
 	// none runs, which a WaitGroup only allows before Wait.
 	running int
 	idle    chan struct{}
+	// drained is closed when the last session ends while Drain waits.
+	drained chan struct{}
 }
 
 type dialogRef struct {
@@ -277,6 +279,29 @@ func (m *Manager) Hangup(ctx context.Context, tenant pbx.TenantID, id pbx.ID) er
 	return nil
 }
 
+// Drain refuses new calls with 503 and waits until every live call has
+// ended by itself, or until ctx ends (then it returns ctx's error and the
+// calls still up are left to Close). It is the graceful half of a shutdown.
+func (m *Manager) Drain(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	if len(m.sessions) == 0 {
+		m.mu.Unlock()
+		return nil
+	}
+	if m.drained == nil {
+		m.drained = make(chan struct{})
+	}
+	drained := m.drained
+	m.mu.Unlock()
+	select {
+	case <-drained:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("drain call manager: %w", ctx.Err())
+	}
+}
+
 // Close refuses new calls, hangs up every live call and waits for the
 // Manager's goroutines, or for ctx.
 func (m *Manager) Close(ctx context.Context) error {
@@ -362,6 +387,10 @@ func (m *Manager) removeSession(s *session, keys []string) {
 	}
 	for _, k := range keys {
 		delete(m.dialogs, k)
+	}
+	if len(m.sessions) == 0 && m.drained != nil {
+		close(m.drained)
+		m.drained = nil
 	}
 	m.mu.Unlock()
 }

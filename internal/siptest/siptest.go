@@ -54,6 +54,7 @@ type UA struct {
 	cseq   uint32
 	answer func(req *sip.Request) (int, []byte)
 	got    chan *sip.Request
+	byes   chan *sip.Request
 }
 
 // New starts a UA for tb; it is closed when tb ends.
@@ -76,7 +77,7 @@ func Start(cfg Config) (*UA, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	u := &UA{cfg: cfg, callID: sip.GenerateTagN(20) + "@siptest", cseq: 1, got: make(chan *sip.Request, 16)}
+	u := &UA{cfg: cfg, callID: sip.GenerateTagN(20) + "@siptest", cseq: 1, got: make(chan *sip.Request, 16), byes: make(chan *sip.Request, 16)}
 	var err error
 	u.ua, err = sipgo.NewUA(sipgo.WithUserAgent("siptest"), sipgo.WithUserAgentHostname(cfg.Domain),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(cfg.Logger)),
@@ -93,6 +94,10 @@ func Start(cfg Config) (*UA, error) {
 	u.server.OnInvite(u.onInvite)
 	u.server.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {})
 	u.server.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		select {
+		case u.byes <- req:
+		default:
+		}
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	})
 	u.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -292,6 +297,10 @@ func (u *UA) Answer(f func(req *sip.Request) (status int, sdp []byte)) {
 // Incoming returns the INVITEs the UA received, in order; the channel holds
 // the last 16 that nobody read.
 func (u *UA) Incoming() <-chan *sip.Request { return u.got }
+
+// Byes returns the BYEs the UA received (and answered 200), in order; the
+// channel holds the last 16 that nobody read.
+func (u *UA) Byes() <-chan *sip.Request { return u.byes }
 
 func (u *UA) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	select {
