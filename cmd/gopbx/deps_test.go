@@ -20,6 +20,7 @@ var forbidden = map[string][]string{
 	"internal/query":     {"internal/store", "internal/api", "internal/signaling", "internal/call", "internal/media", "internal/registrar"},
 	"internal/store":     {"internal/api", "internal/signaling"},
 	"internal/certs":     {"internal/"},
+	"internal/dialplan":  {"internal/api", "internal/signaling", "internal/store", "internal/call", "internal/media", "internal/registrar"},
 	"internal/media/":    {"internal/api", "internal/signaling", "internal/store", "internal/call", "internal/registrar"},
 	"internal/media":     {"internal/api", "internal/signaling", "internal/store", "internal/call", "internal/registrar"},
 	"internal/call":      {"internal/api", "internal/signaling", "internal/store", "internal/registrar"},
