@@ -124,6 +124,11 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerLogs,
 		s.registerIPFilters,
 		s.registerCalls,
+		s.registerProviders,
+		s.registerHolidays,
+		s.registerNumberLists,
+		s.registerInboundRules,
+		s.registerOutboundRules,
 	} {
 		register()
 	}
