@@ -110,28 +110,5 @@ func (s *DB) ExtensionCDR(ctx context.Context, tenant pbx.TenantID, extension st
 }
 
 func (s *DB) listCDRs(ctx context.Context, scope string, scopeArgs []any, opts ListOptions) ([]call.CDR, int, error) {
-	where, args, order, limit, offset, err := s.compile(cdrList, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	args = append(scopeArgs, args...)
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM cdrs WHERE `+scope+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list cdrs: %w", err)
-	}
-	rows, err := s.query(ctx, `SELECT `+cdrCols+` FROM cdrs WHERE `+scope+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list cdrs: %w", err)
-	}
-	defer rows.Close()
-	var out []call.CDR
-	for rows.Next() {
-		r, err := scanCDR(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list cdrs: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, cdrList, cdrCols, `cdrs WHERE `+scope, scopeArgs, opts, scanCDR, "cdrs")
 }

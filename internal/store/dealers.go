@@ -134,29 +134,7 @@ func (s *DB) DeleteDealer(ctx context.Context, id pbx.ID) error {
 
 // ListDealers returns a page of dealers and the total that match.
 func (s *DB) ListDealers(ctx context.Context, opts ListOptions) ([]Dealer, int, error) {
-	where, args, order, limit, offset, err := s.compile(dealerList, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM dealers WHERE 1=1`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list dealers: %w", err)
-	}
-	rows, err := s.query(ctx, `SELECT `+dealerCols+` FROM dealers WHERE 1=1`+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list dealers: %w", err)
-	}
-	defer rows.Close()
-	var out []Dealer
-	for rows.Next() {
-		d, err := scanDealer(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list dealers: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, dealerList, dealerCols, `dealers WHERE 1=1`, nil, opts, scanDealer, "dealers")
 }
 
 // TenantDealers returns the dealers tenant is assigned to.

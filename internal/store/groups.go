@@ -105,30 +105,7 @@ func (s *DB) DeleteGroup(ctx context.Context, tenant pbx.TenantID, id pbx.ID) er
 
 // ListGroups returns a page of tenant's user groups and the total that match.
 func (s *DB) ListGroups(ctx context.Context, tenant pbx.TenantID, opts ListOptions) ([]Group, int, error) {
-	where, args, order, limit, offset, err := s.compile(groupList, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	args = append([]any{tenant}, args...)
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM user_groups WHERE tenant_id = ?`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", err)
-	}
-	rows, err := s.query(ctx, `SELECT `+groupCols+` FROM user_groups WHERE tenant_id = ?`+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", err)
-	}
-	defer rows.Close()
-	var out []Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list groups: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, groupList, groupCols, `user_groups WHERE tenant_id = ?`, []any{tenant}, opts, scanGroup, "groups")
 }
 
 // GroupMembers returns the users of a group of tenant, by extension number.

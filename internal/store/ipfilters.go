@@ -149,17 +149,7 @@ func (s *DB) DeleteIPFilter(ctx context.Context, id pbx.ID) error {
 // ListIPFilters returns a page of IP filters and the total that match, with
 // PortSIP's filter, search, orderby, skip and top.
 func (s *DB) ListIPFilters(ctx context.Context, opts ListOptions) ([]IPFilter, int, error) {
-	where, args, order, limit, offset, err := s.compile(ipFilterList, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM ip_filters WHERE 1=1`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list ip filters: %w", err)
-	}
-	out, err := s.ipFilters(ctx, `SELECT `+ipFilterCols+` FROM ip_filters WHERE 1=1`+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, offset)...)
-	return out, total, err
+	return listPage(ctx, s, ipFilterList, ipFilterCols, `ip_filters WHERE 1=1`, nil, opts, scanIPFilter, "ip filters")
 }
 
 // ActiveIPFilters returns every IP filter that has not expired at t. The SIP

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -218,4 +220,38 @@ func literal(k colKind, field string, v query.Value) (any, error) {
 func escapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
+}
+
+// scanner is what a row scanner reads from: *sql.Row or *sql.Rows.
+type scanner = interface{ Scan(...any) error }
+
+// listPage runs one list query: the total of the rows of from (a "table
+// WHERE condition" clause, with scopeArgs for its placeholders) that opts'
+// filter and search match, and the page opts asks for, read with scan. what
+// names the list in errors.
+func listPage[T any](ctx context.Context, s *DB, spec *listSpec, cols, from string, scopeArgs []any, opts ListOptions,
+	scan func(scanner) (T, error), what string) ([]T, int, error) {
+	where, args, order, limit, offset, err := s.compile(spec, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	args = append(append([]any{}, scopeArgs...), args...)
+	var total int
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM `+from+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", what, err)
+	}
+	rows, err := s.query(ctx, `SELECT `+cols+` FROM `+from+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("list %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, total, rows.Err()
 }

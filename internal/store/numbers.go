@@ -114,30 +114,7 @@ func (s *DB) DeleteHoliday(ctx context.Context, tenant pbx.TenantID, id pbx.ID) 
 
 // ListHolidays returns a page of tenant's holidays and the total that match.
 func (s *DB) ListHolidays(ctx context.Context, tenant pbx.TenantID, opts ListOptions) ([]Holiday, int, error) {
-	where, args, order, limit, offset, err := s.compile(holidayList, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	args = append([]any{tenant}, args...)
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM holidays WHERE tenant_id = ?`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list holidays: %w", err)
-	}
-	rows, err := s.query(ctx, `SELECT `+holidayCols+` FROM holidays WHERE tenant_id = ?`+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list holidays: %w", err)
-	}
-	defer rows.Close()
-	var out []Holiday
-	for rows.Next() {
-		h, err := scanHoliday(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list holidays: %w", err)
-		}
-		out = append(out, h)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, holidayList, holidayCols, `holidays WHERE tenant_id = ?`, []any{tenant}, opts, scanHoliday, "holidays")
 }
 
 // NumberList names one of a tenant's lists of numbers.
@@ -288,28 +265,5 @@ func (s *DB) ListNumbers(ctx context.Context, l NumberList, tenant pbx.TenantID,
 	if !l.valid() {
 		return nil, 0, fmt.Errorf("unknown number list %q", l)
 	}
-	where, args, order, limit, offset, err := s.compile(numberListSpec, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	args = append([]any{tenant}, args...)
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM `+string(l)+` WHERE tenant_id = ?`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list %ss: %w", l.what(), err)
-	}
-	rows, err := s.query(ctx, `SELECT `+numberCols+` FROM `+string(l)+` WHERE tenant_id = ?`+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list %ss: %w", l.what(), err)
-	}
-	defer rows.Close()
-	var out []NumberEntry
-	for rows.Next() {
-		n, err := scanNumber(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list %ss: %w", l.what(), err)
-		}
-		out = append(out, n)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, numberListSpec, numberCols, string(l)+` WHERE tenant_id = ?`, []any{tenant}, opts, scanNumber, l.what()+"s")
 }

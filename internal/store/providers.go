@@ -164,33 +164,11 @@ func (s *DB) DeleteProvider(ctx context.Context, id pbx.ID) error {
 // ListProviders returns a page of the providers tenant sees (every one for
 // SystemTenant, the assigned ones otherwise) and the total that match.
 func (s *DB) ListProviders(ctx context.Context, tenant pbx.TenantID, opts ListOptions) ([]Provider, int, error) {
-	where, args, order, limit, offset, err := s.compile(providerList, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	base := ` FROM providers WHERE 1=1`
+	from, args := `providers WHERE 1=1`, []any(nil)
 	if tenant != pbx.SystemTenant {
-		base = ` FROM providers WHERE id IN (SELECT provider_id FROM provider_assignees WHERE tenant_id = ?)`
-		args = append([]any{tenant}, args...)
+		from, args = `providers WHERE id IN (SELECT provider_id FROM provider_assignees WHERE tenant_id = ?)`, []any{tenant}
 	}
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*)`+base+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list providers: %w", err)
-	}
-	rows, err := s.query(ctx, `SELECT `+providerSelect+base+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list providers: %w", err)
-	}
-	defer rows.Close()
-	var out []Provider
-	for rows.Next() {
-		p, err := scanProvider(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list providers: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, providerList, providerSelect, from, args, opts, scanProvider, "providers")
 }
 
 // ProviderAssignees returns the tenants a provider is assigned to.

@@ -161,30 +161,7 @@ func (s *DB) DeleteInboundRule(ctx context.Context, tenant pbx.TenantID, id pbx.
 // ListInboundRules returns a page of tenant's inbound rules and the total
 // that match.
 func (s *DB) ListInboundRules(ctx context.Context, tenant pbx.TenantID, opts ListOptions) ([]InboundRule, int, error) {
-	where, args, order, limit, offset, err := s.compile(inboundList, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	args = append([]any{tenant}, args...)
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM inbound_rules WHERE tenant_id = ?`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list inbound rules: %w", err)
-	}
-	rows, err := s.query(ctx, `SELECT `+inboundCols+` FROM inbound_rules WHERE tenant_id = ?`+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list inbound rules: %w", err)
-	}
-	defer rows.Close()
-	var out []InboundRule
-	for rows.Next() {
-		r, err := scanInbound(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list inbound rules: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, inboundList, inboundCols, `inbound_rules WHERE tenant_id = ?`, []any{tenant}, opts, scanInbound, "inbound rules")
 }
 
 // CreateOutboundRule stores a new outbound rule of tenant. A name already
@@ -249,30 +226,7 @@ func (s *DB) DeleteOutboundRule(ctx context.Context, tenant pbx.TenantID, id pbx
 // ListOutboundRules returns a page of tenant's outbound rules, by priority,
 // and the total that match.
 func (s *DB) ListOutboundRules(ctx context.Context, tenant pbx.TenantID, opts ListOptions) ([]OutboundRule, int, error) {
-	where, args, order, limit, offset, err := s.compile(outboundList, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	args = append([]any{tenant}, args...)
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM outbound_rules WHERE tenant_id = ?`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list outbound rules: %w", err)
-	}
-	rows, err := s.query(ctx, `SELECT `+outboundCols+` FROM outbound_rules WHERE tenant_id = ?`+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list outbound rules: %w", err)
-	}
-	defer rows.Close()
-	var out []OutboundRule
-	for rows.Next() {
-		r, err := scanOutbound(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list outbound rules: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, outboundList, outboundCols, `outbound_rules WHERE tenant_id = ?`, []any{tenant}, opts, scanOutbound, "outbound rules")
 }
 
 // OutboundRuleGroups returns the user groups an outbound rule of tenant

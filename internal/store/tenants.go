@@ -175,35 +175,11 @@ func (s *DB) Count(ctx context.Context) (Counts, error) {
 // ListTenants returns a page of tenants and the total that match. When
 // dealer is not zero, only the tenants assigned to that dealer are seen.
 func (s *DB) ListTenants(ctx context.Context, dealer pbx.ID, opts ListOptions) ([]pbx.Tenant, int, error) {
-	where, args, order, limit, offset, err := s.compile(tenantList, opts)
-	if err != nil {
-		return nil, 0, err
-	}
-	base := ` FROM tenants WHERE 1=1`
-	var pre []any
+	from, args := `tenants WHERE 1=1`, []any(nil)
 	if dealer != 0 {
-		base += ` AND id IN (SELECT tenant_id FROM tenant_dealers WHERE dealer_id = ?)`
-		pre = append(pre, dealer)
+		from, args = `tenants WHERE id IN (SELECT tenant_id FROM tenant_dealers WHERE dealer_id = ?)`, []any{dealer}
 	}
-	args = append(pre, args...)
-	var total int
-	if err := s.queryRow(ctx, `SELECT COUNT(*)`+base+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("list tenants: %w", err)
-	}
-	rows, err := s.query(ctx, `SELECT `+tenantCols+base+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list tenants: %w", err)
-	}
-	defer rows.Close()
-	var out []pbx.Tenant
-	for rows.Next() {
-		t, err := scanTenant(rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("list tenants: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, total, rows.Err()
+	return listPage(ctx, s, tenantList, tenantCols, from, args, opts, scanTenant, "tenants")
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
