@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -254,7 +255,10 @@ const (
 
 // phone is a SIP UA on loopback with an RTP socket, driven by the test.
 type phone struct {
-	t      *testing.T
+	t *testing.T
+	// closed is set when the test is over: handlers that run late (a
+	// retransmission, a timer) must not fail a finished test.
+	closed atomic.Bool
 	ext    string
 	addr   netip.AddrPort
 	rtp    *net.UDPConn
@@ -310,6 +314,7 @@ func newPhone(t *testing.T, ext string, do behaviour) *phone {
 	}()
 	waitServing(t, ua, addr)
 	t.Cleanup(func() {
+		p.closed.Store(true)
 		ua.Close()
 		conn.Close()
 		rtp.Close()
@@ -319,12 +324,22 @@ func newPhone(t *testing.T, ext string, do behaviour) *phone {
 }
 
 func newPhoneOn(t *testing.T, ext string, do behaviour, addr netip.AddrPort, rtp *net.UDPConn, cl *sipgo.Client, contact sip.ContactHeader) *phone {
-	return &phone{
+	p := &phone{
 		t: t, ext: ext, addr: addr, rtp: rtp, client: cl, do: do, delay: 50 * time.Millisecond,
 		dsc:     sipgo.NewDialogServerCache(cl, contact),
 		dua:     &sipgo.DialogUA{Client: cl, ContactHDR: contact},
 		invites: make(chan *sip.Request, 10), answered: make(chan *sipgo.DialogServerSession, 10), reqs: make(chan *sip.Request, 20), ended: make(chan *sip.Request, 10),
 		pracks: make(chan *sip.Request, 10),
+	}
+	t.Cleanup(func() { p.closed.Store(true) })
+	return p
+}
+
+// errorf reports a failure seen by one of the phone's handlers, unless the
+// test is already over.
+func (p *phone) errorf(format string, args ...any) {
+	if !p.closed.Load() {
+		p.t.Errorf(format, args...)
 	}
 }
 
@@ -448,7 +463,7 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	ds, err := p.dsc.ReadInvite(req, tx)
 	if err != nil {
-		p.t.Errorf("phone %s: read invite: %v", p.ext, err)
+		p.errorf("phone %s: read invite: %v", p.ext, err)
 		return
 	}
 	switch p.do {
@@ -472,7 +487,7 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		time.Sleep(100 * time.Millisecond)
 		if err := ds.RespondSDP(p.sdp("sendrecv")); err != nil {
-			p.t.Errorf("phone %s: answer: %v", p.ext, err)
+			p.errorf("phone %s: answer: %v", p.ext, err)
 		}
 	case reliableEarly:
 		ct := sip.ContentTypeHeader("application/sdp")
@@ -481,7 +496,7 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		select {
 		case <-p.pracks:
 		case <-time.After(5 * time.Second):
-			p.t.Errorf("phone %s: no prack", p.ext)
+			p.errorf("phone %s: no prack", p.ext)
 			return
 		}
 		p.mu.Lock()
@@ -491,7 +506,7 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			<-hold
 		}
 		if err := p.answerSDP(ds); err != nil {
-			p.t.Errorf("phone %s: answer: %v", p.ext, err)
+			p.errorf("phone %s: answer: %v", p.ext, err)
 		}
 		p.answered <- ds
 	case answer:
@@ -501,7 +516,7 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		p.mu.Unlock()
 		time.Sleep(delay)
 		if err := p.answerSDP(ds); err != nil {
-			p.t.Errorf("phone %s: answer: %v", p.ext, err)
+			p.errorf("phone %s: answer: %v", p.ext, err)
 		}
 		p.answered <- ds
 	}
