@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/gopbx/gopbx/internal/pbx"
 	"github.com/gopbx/gopbx/internal/store"
 )
 
@@ -28,6 +29,34 @@ func (s *Server) audit(ctx context.Context, p *principal, action, objectType, ob
 	if err := s.db.AddAuditLog(ctx, &l); err != nil {
 		s.log.Warn("audit log write failed", "err", err)
 	}
+	s.configChanged(l.Tenant, objectType)
+}
+
+// routingObjects are the objects whose writes change how calls are routed.
+// Every write of the API is audited, so the audit is where the SIP side
+// learns of them; true marks the system-level ones (trunks), which concern
+// every tenant.
+var routingObjects = map[string]bool{
+	"PROVIDER": true, "TENANT": true,
+	"INBOUND_RULE": false, "OUTBOUND_RULE": false, "HOLIDAY": false, "BLACKLISTED_NUMBER": false,
+	"DISALLOWED_CODE": false, "EMERGENCY_NUMBER": false, "USER_GROUP": false, "USER": false, "ROLE": false,
+}
+
+// configChanged tells the SIP side that routing configuration of tenant
+// (of every tenant, for trunks) changed.
+func (s *Server) configChanged(tenant pbx.TenantID, objectType string) {
+	system, ok := routingObjects[objectType]
+	if !ok {
+		return
+	}
+	f := s.sipDeps().ConfigChanged
+	if f == nil {
+		return
+	}
+	if system {
+		tenant = 0
+	}
+	f(tenant, system && objectType == "PROVIDER")
 }
 
 // principalName is the account name shown in audit logs.

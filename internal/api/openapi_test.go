@@ -27,6 +27,14 @@ var extraFields = map[string]string{
 	"GET /users/{}/status response registration[].expires_at": "not in PortSIP's status",
 	"GET /user/status response registration[].transport":      "not in PortSIP's status",
 	"GET /user/status response registration[].expires_at":     "not in PortSIP's status",
+	// A trunk's ONLINE or OFFLINE says nothing of why: the registration
+	// state, the carrier's last answer and the live calls tell the
+	// administrator what to fix.
+	"GET /providers/{}/status response registration_status": "not in PortSIP's status",
+	"GET /providers/{}/status response last_error":          "not in PortSIP's status",
+	"GET /providers/{}/status response last_status_code":    "not in PortSIP's status",
+	"GET /providers/{}/status response expires_at":          "not in PortSIP's status",
+	"GET /providers/{}/status response live_calls":          "not in PortSIP's status",
 }
 
 // TestOpenAPIMatchesPortSIP checks the document our server publishes against

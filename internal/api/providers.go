@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -352,6 +353,18 @@ func (s *Server) registerProviders() {
 			}
 			return &struct{ Body providerDetail }{Body: d}, nil
 		})
+	handle(s, huma.Operation{OperationID: "get_provider_status", Method: http.MethodGet, Path: "/providers/{id}/status", Tags: tags, Summary: "Query provider status"},
+		systemOrTenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*struct{ Body providerStatus }, error) {
+			id, err := parseID(in.ID, "provider")
+			if err != nil {
+				return nil, err
+			}
+			pr, err := s.db.Provider(ctx, p.scope, id)
+			if err != nil {
+				return nil, err
+			}
+			return &struct{ Body providerStatus }{Body: s.providerStatus(pr)}, nil
+		})
 	handle(s, huma.Operation{OperationID: "update_provider", Method: http.MethodPost, Path: "/providers/{id}", Tags: tags, Summary: "Update provider",
 		Errors: []int{http.StatusConflict}},
 		system, func(ctx context.Context, p *principal, in *struct {
@@ -511,4 +524,48 @@ func parseAssignee(in *assigneeInput) (pbx.ID, pbx.TenantID, error) {
 		return 0, 0, pbx.Errorf(pbx.ENOTFOUND, "tenant not found")
 	}
 	return id, tn, nil
+}
+
+// providerStatus is GET /providers/{id}/status: PortSIP's ONLINE or
+// OFFLINE, and what lies behind it.
+type providerStatus struct {
+	Status             string     `json:"status" enum:"ONLINE,OFFLINE"`
+	RegistrationStatus string     `json:"registration_status" enum:"REGISTERED,UNREGISTERED,FAILED,DISABLED,NOT_APPLICABLE"`
+	LastError          *string    `json:"last_error"`
+	LastStatusCode     *int       `json:"last_status_code"`
+	ExpiresAt          *time.Time `json:"expires_at"`
+	LiveCalls          int        `json:"live_calls"`
+}
+
+// providerStatus reports a trunk's live state; without a SIP side (or for
+// a trunk it does not run) the trunk is OFFLINE.
+func (s *Server) providerStatus(pr store.Provider) providerStatus {
+	out := providerStatus{Status: "OFFLINE", RegistrationStatus: "UNREGISTERED"}
+	if !pr.Enabled {
+		out.RegistrationStatus = "DISABLED"
+	}
+	t := s.sipDeps().Trunks
+	if t == nil {
+		return out
+	}
+	st, ok := t.TrunkStatus(pr.ID)
+	if !ok {
+		return out
+	}
+	if st.Online {
+		out.Status = "ONLINE"
+	}
+	if st.Registration != "" {
+		out.RegistrationStatus = st.Registration
+	}
+	out.LastError = strOrNil(st.LastError)
+	if st.LastStatusCode != 0 {
+		out.LastStatusCode = &st.LastStatusCode
+	}
+	if !st.ExpiresAt.IsZero() {
+		e := st.ExpiresAt.UTC()
+		out.ExpiresAt = &e
+	}
+	out.LiveCalls = st.LiveCalls
+	return out
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/pbx"
@@ -30,6 +31,30 @@ type SIP struct {
 	// ReloadIPFilters makes the SIP edge apply a changed /ip_filters at once.
 	ReloadIPFilters func(context.Context) error
 	Calls           Calls
+	Trunks          Trunks
+	// ConfigChanged tells routing that tenant's routing configuration
+	// changed (tenant 0: every tenant's); trunks is true when trunks
+	// themselves changed and must be reloaded (registrations, keep-alives).
+	ConfigChanged func(tenant pbx.TenantID, trunks bool)
+}
+
+// TrunkStatus is a trunk's live state as the SIP side knows it.
+type TrunkStatus struct {
+	// Online is true when the trunk answered its last registration or
+	// keep-alive (or, for a trunk with neither, while it is enabled).
+	Online bool
+	// Registration is REGISTERED, UNREGISTERED, FAILED, DISABLED or
+	// NOT_APPLICABLE (a trunk that does not register).
+	Registration   string
+	LastError      string
+	LastStatusCode int
+	ExpiresAt      time.Time
+	LiveCalls      int
+}
+
+// Trunks is what the API needs of the trunks' runtime: their live state.
+type Trunks interface {
+	TrunkStatus(id pbx.ID) (TrunkStatus, bool)
 }
 
 // AttachSIP connects the SIP side. It may be called at any time, also while

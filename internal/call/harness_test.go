@@ -84,6 +84,8 @@ type envOpts struct {
 	// clock, when set, runs the Manager's timers (and Now) instead of
 	// the real clock.
 	clock *call.FakeClock
+	// router, when set, decides where calls go.
+	router call.Router
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -144,6 +146,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 			"TCP": {Scheme: "sip", Host: tcpAddr.Addr().String(), Port: int(tcpAddr.Port()), UriParams: sip.HeaderParams{{K: "transport", V: "tcp"}}},
 		},
 		RingTimeout: o.ring, MediaTimeout: o.mediaTimeout, MinSessionExpires: o.minSE, SessionExpires: o.sessionExpires,
+		Router: o.router,
 	}
 	if o.clock != nil {
 		deps.Now = o.clock.Now
@@ -251,6 +254,11 @@ const (
 	// reliableEarly sends a reliable 183 with SDP (Require: 100rel,
 	// RSeq: 1), answers after its PRACK, and 200s the INVITE.
 	reliableEarly
+	// unavailable answers 503, as a failing trunk does.
+	unavailable
+	// challenge answers 407 to an INVITE without Proxy-Authorization and
+	// answers the one that has it, as a carrier's proxy does.
+	challenge
 )
 
 // phone is a SIP UA on loopback with an RTP socket, driven by the test.
@@ -461,6 +469,16 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			}
 		}
 	}
+	if p.do == challenge && req.GetHeader("Proxy-Authorization") == nil {
+		res := sip.NewResponseFromRequest(req, sip.StatusProxyAuthRequired, "Proxy Authentication Required", nil)
+		res.AppendHeader(sip.NewHeader("Proxy-Authenticate", `Digest realm="carrier.test", nonce="abc123", algorithm=MD5, qop="auth"`))
+		tx.Respond(res)
+		return
+	}
+	if p.do == unavailable {
+		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil))
+		return
+	}
 	ds, err := p.dsc.ReadInvite(req, tx)
 	if err != nil {
 		p.errorf("phone %s: read invite: %v", p.ext, err)
@@ -509,7 +527,7 @@ func (p *phone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			p.errorf("phone %s: answer: %v", p.ext, err)
 		}
 		p.answered <- ds
-	case answer:
+	case answer, challenge:
 		ds.Respond(180, "Ringing", nil)
 		p.mu.Lock()
 		delay := p.delay

@@ -20,12 +20,21 @@ const allow = "INVITE, ACK, CANCEL, BYE, UPDATE, INFO, OPTIONS, MESSAGE, NOTIFY,
 // final response.
 const drainTimeout = 4 * time.Second
 
-// leg is one INVITE forked to one contact of the callee.
+// leg is one INVITE forked to one contact of the callee, or sent to one
+// trunk route of an outbound call.
 type leg struct {
 	s       *session
 	binding pbx.Binding
-	target  sip.Uri // the contact's URI: the leg's Request-URI
-	d       *dialog
+	// route is the trunk route of an outbound leg; nil for a phone.
+	route  *TrunkRoute
+	target sip.Uri // the leg's Request-URI
+	d      *dialog
+	// release gives back the trunk's concurrent call; nil when none was
+	// taken. It runs once, when the leg or its call ends.
+	release func()
+	// authed is true once the leg answered the trunk's challenge: a
+	// second challenge fails the route (wrong credentials).
+	authed bool
 
 	// interval and minSE are the session timer the leg's INVITE offers
 	// (0: none); a 422 raises them.
@@ -48,12 +57,27 @@ const maxRetries422 = 2
 func (l *leg) run(offer []byte) {
 	s := l.s
 	if err := l.prepare(); err != nil {
-		s.log.Info("bad contact", "contact", l.binding.Contact, "error", err)
+		s.log.Info("bad contact", "contact", l.name(), "error", err)
 		s.onLegFailed(l, sip.StatusBadRequest)
 		return
 	}
+	if !l.acquire() {
+		s.log.Info("trunk at its concurrency limit", "trunk", l.name())
+		s.onLegFailed(l, sip.StatusServiceUnavailable)
+		return
+	}
+	var auth *sip.Response // the challenge to answer, if any
 	for try := 0; ; try++ {
 		req := l.newInvite(offer)
+		if auth != nil {
+			if err := l.authorize(req, auth); err != nil {
+				s.log.Info("trunk challenge not answered", "trunk", l.name(), "error", err)
+				l.end()
+				s.onLegFailed(l, auth.StatusCode)
+				return
+			}
+			auth = nil
+		}
 		l.mu.Lock()
 		if l.cancelled {
 			l.mu.Unlock()
@@ -66,7 +90,8 @@ func (l *leg) run(offer []byte) {
 
 		tx, err := s.m.request(s.ctx, req)
 		if err != nil {
-			s.log.Info("leg invite failed", "contact", l.binding.Contact, "error", err)
+			s.log.Info("leg invite failed", "contact", l.name(), "error", err)
+			l.end()
 			s.onLegFailed(l, sip.StatusServiceUnavailable)
 			return
 		}
@@ -74,21 +99,46 @@ func (l *leg) run(offer []byte) {
 		if res == nil {
 			return
 		}
+		if l.challenged(res) {
+			auth = res
+			continue
+		}
 		if min := minSE(res); res.StatusCode == 422 && l.interval > 0 && min > l.interval && try < maxRetries422 {
 			// Session Interval Too Small: again, with the callee's minimum.
 			s.log.Debug("callee wants a longer session interval", "min_se", min)
 			l.interval, l.minSE = min, min
 			continue
 		}
+		l.end()
 		s.onLegFailed(l, res.StatusCode)
 		return
 	}
 }
 
 // prepare makes the leg's dialog toward its binding: requests go to the
-// binding's Source over its transport (the phone's flow).
+// binding's Source over its transport (the phone's flow). A trunk leg's
+// dialog is what its route says.
 func (l *leg) prepare() error {
 	s := l.s
+	if r := l.route; r != nil {
+		l.target = r.RequestURI
+		transport := strings.ToUpper(r.Transport)
+		if transport == "" {
+			transport = "UDP"
+		}
+		contact := s.m.contact(transport)
+		contact.User = r.ContactUser
+		l.d = &dialog{
+			callID: newCallID(), localTag: newTag(),
+			local: r.From, localName: r.FromName, remote: r.To, remoteName: r.ToName,
+			remoteTarget: r.RequestURI, dest: r.Dest, transport: transport, contact: contact,
+			sessionID: s.id.String(),
+		}
+		if se := s.m.d.SessionExpires; se > 0 {
+			l.interval, l.minSE = se, s.m.d.MinSessionExpires
+		}
+		return nil
+	}
 	target, err := contactURI(l.binding.Contact)
 	if err != nil {
 		return err
@@ -142,6 +192,11 @@ func (l *leg) newInvite(offer []byte) *sip.Request {
 		req.ReplaceHeader(&fwd)
 	}
 	req.AppendHeader(sip.NewHeader("Allow", allow))
+	if l.route != nil {
+		for _, h := range l.route.Headers {
+			req.AppendHeader(sip.HeaderClone(h))
+		}
+	}
 	if l.interval > 0 {
 		req.AppendHeader(sip.NewHeader("Supported", "100rel, timer"))
 		addRefreshHeaders(req, l.interval, l.minSE)

@@ -53,6 +53,9 @@ type Deps struct {
 	Locator Locator
 	Users   Users
 	CDRs    CDRWriter
+	// Router decides where each new call goes; nil rings the dialled
+	// extension of the caller's tenant.
+	Router Router
 	// NewID returns session IDs (store.DB.NewID).
 	NewID func() pbx.ID
 	// Ports hands out the relay's sockets.
@@ -181,11 +184,23 @@ func (m *Manager) Invite(ctx context.Context, origin Origin, req *sip.Request, t
 		return
 	}
 	start := m.d.Now()
-	s, code, err := m.newSession(ctx, origin, req, tx)
+	plan, err := m.plan(ctx, origin, req)
+	if err != nil {
+		m.log.Error("route call", "call_id", callID(req), "error", err)
+		respond(tx, req, sip.StatusInternalServerError, reasonFor(sip.StatusInternalServerError))
+		return
+	}
+	if plan.Reject != 0 {
+		m.log.Info("call rejected", "call_id", callID(req), "status", plan.Reject, "reason", plan.Reason)
+		respond(tx, req, plan.Reject, reasonFor(plan.Reject))
+		m.writeRejected(ctx, origin, plan, req, plan.Reject, start)
+		return
+	}
+	s, code, err := m.newSession(ctx, origin, plan, req, tx)
 	if err != nil {
 		m.log.Info("call rejected", "call_id", callID(req), "status", code, "error", err)
 		respond(tx, req, code, reasonFor(code))
-		m.writeRejected(ctx, origin, req, code, start)
+		m.writeRejected(ctx, origin, plan, req, code, start)
 		return
 	}
 	s.run()
@@ -402,15 +417,42 @@ func callID(req *sip.Request) string {
 	return ""
 }
 
-// writeRejected writes the CDR of a call that failed before any leg was
-// tried (unknown number, nobody registered), so that every call attempt
-// is on record.
-func (m *Manager) writeRejected(ctx context.Context, origin Origin, req *sip.Request, code int, start time.Time) {
+// plan asks the Router where the call goes; without one the call rings
+// the dialled extension of the caller's tenant.
+func (m *Manager) plan(ctx context.Context, origin Origin, req *sip.Request) (Plan, error) {
+	if m.d.Router == nil {
+		if origin.Trunk != 0 {
+			return Plan{Reject: sip.StatusNotFound, Reason: "no router for trunk calls"}, nil
+		}
+		return Plan{Tenant: origin.Tenant, Direction: ExtensionCall, Extension: req.Recipient.User}, nil
+	}
+	p, err := m.d.Router.Route(ctx, origin, req)
+	if err != nil {
+		return Plan{}, fmt.Errorf("route call: %w", err)
+	}
+	if p.Tenant.ID == 0 {
+		p.Tenant = origin.Tenant
+	}
+	if p.Direction == "" {
+		p.Direction = ExtensionCall
+	}
+	return p, nil
+}
+
+// newCDR starts the CDR of a call from what signalling and the Plan know.
+func newCDR(origin Origin, plan Plan, req *sip.Request) CDR {
 	r := CDR{
-		SessionID: m.d.NewID(), CallID: callID(req),
-		Caller: origin.User.ExtensionNumber, CallerDomain: origin.Tenant.Domain, CallerDisplayName: origin.User.DisplayName,
-		Callee: req.Recipient.User, CalleeDomain: origin.Tenant.Domain,
-		StartedAt: start, EndedAt: m.d.Now(), Direction: ExtensionCall, StatusCode: code, Destination: req.Recipient.String(),
+		Tenant: plan.Tenant.ID, CallID: callID(req),
+		Caller: plan.Caller, CallerDomain: plan.Tenant.Domain, CallerDisplayName: plan.CallerName,
+		Callee: plan.Callee, CalleeDomain: plan.Tenant.Domain,
+		Direction: plan.Direction, Destination: req.Recipient.String(),
+		DIDCID: plan.DIDCID, OutboundCallerID: plan.OutboundCallerID, Trunk: plan.Trunk,
+	}
+	if r.Caller == "" {
+		r.Caller = origin.User.ExtensionNumber
+	}
+	if r.CallerDisplayName == "" {
+		r.CallerDisplayName = origin.User.DisplayName
 	}
 	if f := req.From(); f != nil {
 		if r.Caller == "" {
@@ -420,7 +462,23 @@ func (m *Manager) writeRejected(ctx context.Context, origin Origin, req *sip.Req
 			r.CallerDisplayName = f.DisplayName
 		}
 	}
-	if err := m.d.CDRs.CreateCDR(ctx, origin.Tenant.ID, &r); err != nil {
+	if r.Callee == "" {
+		r.Callee = req.Recipient.User
+	}
+	return r
+}
+
+// writeRejected writes the CDR of a call that failed before any leg was
+// tried (unknown number, nobody registered, refused by a rule), so that
+// every call attempt is on record. A call from a trunk that no tenant
+// took has no tenant to keep it: it is only logged.
+func (m *Manager) writeRejected(ctx context.Context, origin Origin, plan Plan, req *sip.Request, code int, start time.Time) {
+	if plan.Tenant.ID == 0 {
+		return
+	}
+	r := newCDR(origin, plan, req)
+	r.SessionID, r.StartedAt, r.EndedAt, r.StatusCode = m.d.NewID(), start, m.d.Now(), code
+	if err := m.d.CDRs.CreateCDR(ctx, plan.Tenant.ID, &r); err != nil {
 		m.log.Error("write cdr", "call_id", r.CallID, "error", err)
 	}
 }

@@ -139,7 +139,7 @@ func (l *leg) prackCallee(res *sip.Response) (reliable, fresh bool) {
 	s.m.goWait(func() {
 		res := s.send(context.WithoutCancel(s.ctx), req)
 		if res == nil || !res.IsSuccess() {
-			s.log.Info("prack to callee failed", "contact", l.binding.Contact)
+			s.log.Info("prack to callee failed", "contact", l.name())
 		}
 	})
 	return true, true

@@ -80,40 +80,60 @@ type session struct {
 	callerSide media.Side
 	// xfer is the blind transfer in progress, if any (refer.go).
 	xfer *referral
+	// routes are the trunk routes of an outbound call; the legs tried so
+	// far are the first len(legs) of them (failover, one at a time).
+	routes []TrunkRoute
 }
 
-func (m *Manager) newSession(ctx context.Context, origin Origin, req *sip.Request, tx sip.ServerTransaction) (*session, int, error) {
+func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req *sip.Request, tx sip.ServerTransaction) (*session, int, error) {
 	if mf := req.MaxForwards(); mf != nil && mf.Val() <= 1 {
 		return nil, sip.StatusTooManyHops, fmt.Errorf("max-forwards exhausted")
 	}
-	number := req.Recipient.User
-	if number == "" {
-		return nil, sip.StatusNotFound, fmt.Errorf("no user in request uri")
-	}
-	tenant := origin.Tenant.ID
-	callee, err := m.d.Users.UserByExtension(ctx, tenant, number)
-	if err != nil {
-		return nil, statusFor(err), fmt.Errorf("find callee %s: %w", number, err)
-	}
-	if !callee.Enabled {
-		return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("callee %s disabled", number)
-	}
-	bindings, err := m.d.Locator.Contacts(ctx, tenant, number)
-	if err != nil {
-		return nil, statusFor(err), fmt.Errorf("find contacts of %s: %w", number, err)
-	}
-	if len(bindings) == 0 {
-		return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("%s has no contacts", number)
+	tenant := plan.Tenant.ID
+	rec := newCDR(origin, plan, req)
+	var legs []*leg
+	if plan.Extension != "" {
+		number := plan.Extension
+		callee, err := m.d.Users.UserByExtension(ctx, tenant, number)
+		if err != nil {
+			return nil, statusFor(err), fmt.Errorf("find callee %s: %w", number, err)
+		}
+		if !callee.Enabled {
+			return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("callee %s disabled", number)
+		}
+		bindings, err := m.d.Locator.Contacts(ctx, tenant, number)
+		if err != nil {
+			return nil, statusFor(err), fmt.Errorf("find contacts of %s: %w", number, err)
+		}
+		if plan.Callee == "" {
+			rec.Callee = number
+		}
+		rec.CalleeDisplayName = callee.DisplayName
+		for _, b := range bindings {
+			if b.Tenant != 0 && b.Tenant != tenant {
+				continue // calls never cross tenants, whatever a locator says
+			}
+			legs = append(legs, &leg{binding: b})
+		}
+		if len(legs) == 0 {
+			return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("%s has no contacts in tenant", number)
+		}
+	} else {
+		if len(plan.Trunks) == 0 {
+			return nil, sip.StatusNotFound, fmt.Errorf("no route for %s", req.Recipient.User)
+		}
+		legs = append(legs, &leg{route: &plan.Trunks[0]})
 	}
 	id := m.d.NewID()
 	s := &session{
 		m:        m,
 		id:       id,
-		tenant:   origin.Tenant,
+		tenant:   plan.Tenant,
 		req:      req,
 		tx:       tx,
 		answered: make(chan struct{}),
 		acked:    make(chan struct{}),
+		routes:   plan.Trunks,
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.log = m.log.With("tenant", tenant, "session_id", id, "call_id", callID(req))
@@ -132,30 +152,12 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, req *sip.Reques
 	s.rel.supported = lists(req, "100rel", "Supported", "k", "Require")
 	s.rel.required = lists(req, "100rel", "Require")
 
-	caller, callerName := origin.User.ExtensionNumber, origin.User.DisplayName
-	if f := req.From(); f != nil {
-		if caller == "" {
-			caller = f.Address.User
-		}
-		if callerName == "" {
-			callerName = f.DisplayName
-		}
+	rec.SessionID, rec.StartedAt = id, m.d.Now()
+	s.rec = rec
+	for _, l := range legs {
+		l.s = s
 	}
-	s.rec = CDR{
-		Tenant: tenant, SessionID: id, CallID: callID(req),
-		Caller: caller, CallerDomain: origin.Tenant.Domain, CallerDisplayName: callerName,
-		Callee: number, CalleeDomain: origin.Tenant.Domain, CalleeDisplayName: callee.DisplayName,
-		StartedAt: m.d.Now(), Direction: ExtensionCall, Destination: req.Recipient.String(),
-	}
-	for _, b := range bindings {
-		if b.Tenant != 0 && b.Tenant != tenant {
-			continue // calls never cross tenants, whatever a locator says
-		}
-		s.legs = append(s.legs, &leg{s: s, binding: b})
-	}
-	if len(s.legs) == 0 {
-		return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("%s has no contacts in tenant", number)
-	}
+	s.legs = legs
 	return s, 0, nil
 }
 
@@ -355,6 +357,9 @@ func (s *session) onAnswer(l *leg, res *sip.Response) bool {
 		s.rec.RangAt = s.rec.AnsweredAt
 	}
 	s.rec.Destination = l.target.String()
+	if l.route != nil {
+		s.rec.Trunk = l.route.Name
+	}
 	if s.ringTimer != nil {
 		s.ringTimer.Stop()
 	}
@@ -392,7 +397,7 @@ func (s *session) onAnswer(l *leg, res *sip.Response) bool {
 		defer cancel()
 		s.hangup(ctx, "")
 	})
-	s.log.Info("call answered", "contact", l.binding.Contact)
+	s.log.Info("call answered", "contact", l.name())
 	return true
 }
 
@@ -405,6 +410,16 @@ func (s *session) onLegFailed(l *leg, code int) {
 		return
 	}
 	s.codes = append(s.codes, code)
+	if l.route != nil && len(s.legs) < len(s.routes) && Failover(code) {
+		// The trunk failed, not the callee: try the next route.
+		next := &leg{s: s, route: &s.routes[len(s.legs)]}
+		s.legs = append(s.legs, next)
+		s.log.Info("trunk failed, trying the next route", "trunk", l.route.Name, "status", code, "next", next.route.Name)
+		offer := s.sdpTo[media.B]
+		s.m.goWait(func() { next.run(offer) })
+		s.mu.Unlock()
+		return
+	}
 	if len(s.codes) < len(s.legs) {
 		s.mu.Unlock()
 		return
@@ -548,6 +563,7 @@ func (s *session) finish() {
 	}
 	rec := s.rec
 	keys := s.keys
+	legs := s.legs
 	stop := s.stopOnDone
 	if s.sessionTimer != nil {
 		s.sessionTimer.Stop()
@@ -559,6 +575,9 @@ func (s *session) finish() {
 	s.mu.Unlock()
 	for _, p := range pending {
 		p.stop()
+	}
+	for _, l := range legs {
+		l.end() // the trunks' concurrent calls
 	}
 	if stop != nil {
 		stop()

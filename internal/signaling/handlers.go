@@ -151,6 +151,15 @@ func (s *Server) register(ctx context.Context, req *sip.Request, tx sip.ServerTr
 }
 
 func (s *Server) invite(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {
+	if trunk, ok := s.trunkAt(req); ok {
+		h := s.callHandler()
+		if h == nil {
+			s.respond(tx, sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil))
+			return
+		}
+		h.Invite(ctx, call.Origin{Trunk: trunk, Source: req.Source(), Transport: strings.ToUpper(req.Transport())}, req, tx)
+		return
+	}
 	tenant, user, res := s.authenticate(ctx, req)
 	if res != nil || user.ID == 0 {
 		s.respond(tx, res)

@@ -35,6 +35,7 @@ type Server struct {
 	cfgAllw []netip.Prefix
 	reg     *registrar.Registrar
 	calls   atomic.Pointer[callsBox]
+	trunks  atomic.Pointer[trunksBox]
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
