@@ -23,10 +23,15 @@ var forbidden = map[string][]string{
 	"internal/dialplan":  {"internal/api", "internal/signaling", "internal/store", "internal/call", "internal/media", "internal/registrar"},
 	"internal/media/":    {"internal/api", "internal/signaling", "internal/store", "internal/call", "internal/registrar"},
 	"internal/media":     {"internal/api", "internal/signaling", "internal/store", "internal/call", "internal/registrar"},
-	"internal/call":      {"internal/api", "internal/signaling", "internal/store", "internal/registrar"},
+	"internal/call":      {"internal/api", "internal/signaling", "internal/store", "internal/registrar", "internal/trunk", "internal/routing"},
 	"internal/registrar": {"internal/api", "internal/signaling", "internal/call", "internal/media"},
-	"internal/signaling": {"internal/api", "internal/media"},
-	"internal/api":       {"internal/signaling", "internal/media", "internal/call/"},
+	"internal/signaling": {"internal/api", "internal/media", "internal/trunk", "internal/routing"},
+	"internal/api":       {"internal/signaling", "internal/media", "internal/call/", "internal/trunk", "internal/routing"},
+	// trunk runs the carriers' registrations and builds their headers;
+	// routing turns stored rules into a call's Plan. Both feed the B2BUA
+	// and know nothing of the edges.
+	"internal/trunk":   {"internal/api", "internal/signaling", "internal/registrar", "internal/media", "internal/routing"},
+	"internal/routing": {"internal/api", "internal/signaling", "internal/registrar", "internal/media", "internal/trunk"},
 }
 
 // TestImportRules fails when a non-test file of a package imports what the

@@ -14,7 +14,10 @@ import (
 	"github.com/gopbx/gopbx/internal/api"
 	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/media"
+	"github.com/gopbx/gopbx/internal/pbx"
+	"github.com/gopbx/gopbx/internal/routing"
 	"github.com/gopbx/gopbx/internal/signaling"
+	"github.com/gopbx/gopbx/internal/trunk"
 )
 
 // startSIP starts the SIP edge, the registrar and the B2BUA on the
@@ -83,20 +86,47 @@ func (m *Main) startSIP(ctx context.Context) error {
 			break
 		}
 	}
+	tlog := m.Log.With("component", "trunk")
+	reg, err := trunk.New(trunk.Deps{
+		Client: srv.Client(), Store: m.DB, Logger: tlog, Now: m.Now, Contacts: contacts,
+		OnEvent: func(e trunk.Event) {
+			tlog.Info("trunk "+e.Kind, "trunk", e.Name, "trunk_id", e.Trunk.String(), "detail", e.Detail)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	tr := trunks{reg}
+	router := routing.New(routing.Deps{Store: m.DB, Trunks: tr, Now: m.Now, Logger: m.Log.With("component", "routing")})
 	mgr, err := call.New(call.Deps{
 		Logger: m.Log.With("component", "call"), Now: m.Now,
 		Client: srv.Client(), Locator: srv.Registrar(), Users: m.DB, CDRs: m.DB, NewID: m.DB.NewID,
-		Ports: pool, MediaIP: host, Contacts: contacts,
+		Ports: pool, MediaIP: host, Contacts: contacts, Router: router,
 		RingTimeout: c.RingTimeout, MediaTimeout: c.MediaTimeout,
 	})
 	if err != nil {
 		return err
 	}
 	srv.SetCallHandler(mgr)
+	srv.SetTrunks(tr)
 	// On shutdown live calls are drained or hung up (their BYEs sent, CDRs
 	// written) before the SIP edge stops.
 	m.calls = mgr
-	m.API.AttachSIP(api.SIP{Registrations: srv.Registrar(), ReloadIPFilters: srv.ReloadIPFilters, Calls: mgr})
+	m.API.AttachSIP(api.SIP{Registrations: srv.Registrar(), ReloadIPFilters: srv.ReloadIPFilters, Calls: mgr, Trunks: tr,
+		ConfigChanged: func(tenant pbx.TenantID, trunksChanged bool) {
+			router.Changed(tenant)
+			if trunksChanged {
+				reg.Reload()
+			}
+		}})
+
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := reg.Run(ctx); err != nil {
+			tlog.Error("trunks stopped", "err", err)
+		}
+	}()
 
 	m.wg.Add(1)
 	go func() {

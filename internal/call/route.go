@@ -63,6 +63,9 @@ type TrunkRoute struct {
 	// ContactUser is the user part of the PBX's Contact; empty leaves it
 	// without one.
 	ContactUser string
+	// OutboundCallerID is the caller ID this route presents, for the CDR
+	// of the call it carries.
+	OutboundCallerID string
 	// Headers are added to the INVITE as they are (P-Asserted-Identity,
 	// Privacy, Remote-Party-ID...).
 	Headers []sip.Header

@@ -105,9 +105,9 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 		if err != nil {
 			return nil, statusFor(err), fmt.Errorf("find contacts of %s: %w", number, err)
 		}
-		if plan.Callee == "" {
-			rec.Callee = number
-		}
+		// The extension rang is the callee, also of a call to a DID (the
+		// CDR keeps the DID in did_cid): its phones see their own number.
+		rec.Callee = number
 		rec.CalleeDisplayName = callee.DisplayName
 		for _, b := range bindings {
 			if b.Tenant != 0 && b.Tenant != tenant {
@@ -359,6 +359,9 @@ func (s *session) onAnswer(l *leg, res *sip.Response) bool {
 	s.rec.Destination = l.target.String()
 	if l.route != nil {
 		s.rec.Trunk = l.route.Name
+		if l.route.OutboundCallerID != "" {
+			s.rec.OutboundCallerID = l.route.OutboundCallerID
+		}
 	}
 	if s.ringTimer != nil {
 		s.ringTimer.Stop()

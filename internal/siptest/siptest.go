@@ -37,6 +37,9 @@ type Config struct {
 	User, Password string
 	// Logger receives sipgo's messages; nil discards them.
 	Logger *slog.Logger
+	// LocalIP is the loopback address the UA binds (UDP only); empty is
+	// 127.0.0.1. Another address plays a stranger or a carrier.
+	LocalIP string
 }
 
 // UA is a test user agent. Its methods are safe for concurrent use.
@@ -103,10 +106,13 @@ func Start(cfg Config) (*UA, error) {
 	u.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	})
-	opts := []sipgo.ClientOption{sipgo.WithClientLogger(cfg.Logger), sipgo.WithClientHostname("127.0.0.1")}
+	if cfg.LocalIP == "" {
+		cfg.LocalIP = "127.0.0.1"
+	}
+	opts := []sipgo.ClientOption{sipgo.WithClientLogger(cfg.Logger), sipgo.WithClientHostname(cfg.LocalIP)}
 	switch cfg.Transport {
 	case "udp":
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(cfg.LocalIP, "0"))
 		if err != nil {
 			u.ua.Close()
 			return nil, fmt.Errorf("start ua: %w", err)

@@ -250,3 +250,25 @@ func (s *DB) UnassignProvider(ctx context.Context, id pbx.ID, tenant pbx.TenantI
 	}
 	return nil
 }
+
+// Providers returns every provider, unpaged: the trunks' runtime loads
+// them all when it starts and when they change.
+func (s *DB) Providers(ctx context.Context) ([]Provider, error) {
+	rows, err := s.query(ctx, `SELECT `+providerSelect+` FROM providers ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list providers: %w", err)
+	}
+	defer rows.Close()
+	var out []Provider
+	for rows.Next() {
+		p, err := scanProvider(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list providers: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list providers: %w", err)
+	}
+	return out, nil
+}

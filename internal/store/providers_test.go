@@ -33,6 +33,9 @@ func TestProvidersAndAssignees(t *testing.T) {
 		if _, err := db.Provider(ctx, a, p.ID); pbx.ErrorCode(err) != pbx.ENOTFOUND {
 			t.Fatalf("unassigned provider seen by tenant: %v", err)
 		}
+		if all, err := db.Providers(ctx); err != nil || len(all) != 1 || all[0].ID != p.ID || all[0].Password != "pw" {
+			t.Fatalf("Providers = %+v, %v", all, err)
+		}
 		if err := db.AssignProvider(ctx, store.ProviderAssignee{Provider: p.ID, Tenant: a, DIDNumbers: "100-199", Concurrency: 3}); err != nil {
 			t.Fatal(err)
 		}
