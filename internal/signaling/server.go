@@ -305,11 +305,17 @@ func (s *Server) closeListeners() {
 
 // readFilter runs on every packet (UDP) or read (TCP, TLS) before parsing:
 // a blocked or flooding source is dropped without an answer, and its stream
-// connection is closed.
+// connection is closed. A trunk's address is never rate limited: a
+// carrier's busy hour is not a flood, and dropping it would drop calls.
 func (s *Server) readFilter(info sip.TransportReadProps, data []byte) ([]byte, error) {
 	a, ok := addrIP(info.RemoteAddr)
 	if !ok || s.guard.admit(a) {
 		return data, nil
+	}
+	if b := s.trunks.Load(); b != nil && b.t != nil {
+		if _, trunk := b.t.TrunkAt(a.Unmap()); trunk {
+			return data, nil
+		}
 	}
 	if sip.IsReliable(info.Transport) {
 		return nil, errDropped
