@@ -152,11 +152,15 @@ func (l *leg) prepare() error {
 	if dest == "" {
 		dest = hostPort(target, transport)
 	}
+	local, localName := sip.Uri{Scheme: "sip", User: s.rec.Caller, Host: s.tenant.Domain}, s.rec.CallerDisplayName
+	if s.anonymous {
+		local, localName = sip.Uri{Scheme: "sip", User: "anonymous", Host: "anonymous.invalid"}, "Anonymous"
+	}
 	l.d = &dialog{
 		callID:       newCallID(),
 		localTag:     newTag(),
-		local:        sip.Uri{Scheme: "sip", User: s.rec.Caller, Host: s.tenant.Domain},
-		localName:    s.rec.CallerDisplayName,
+		local:        local,
+		localName:    localName,
 		remote:       sip.Uri{Scheme: "sip", User: s.rec.Callee, Host: s.tenant.Domain},
 		remoteName:   s.rec.CalleeDisplayName,
 		remoteTarget: target,

@@ -36,6 +36,11 @@ type Plan struct {
 	Callee string
 	// Extension, when set, is the extension number of Tenant to ring.
 	Extension string
+	// Anonymous withholds the caller's identity from the phones rung (RFC
+	// 3323: the PBX is the privacy service): their INVITE's From is
+	// "Anonymous" <sip:anonymous@anonymous.invalid>. The CDR keeps the
+	// caller. Trunk routes carry their own privacy headers.
+	Anonymous bool
 	// Trunks are tried one after another when Extension is empty: the next
 	// is tried when one fails with a status that allows failover (see
 	// Failover) or its concurrency limit is reached.

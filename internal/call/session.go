@@ -83,6 +83,8 @@ type session struct {
 	// routes are the trunk routes of an outbound call; the legs tried so
 	// far are the first len(legs) of them (failover, one at a time).
 	routes []TrunkRoute
+	// anonymous hides the caller from the phones rung (Plan.Anonymous).
+	anonymous bool
 }
 
 func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req *sip.Request, tx sip.ServerTransaction) (*session, int, error) {
@@ -126,14 +128,15 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 	}
 	id := m.d.NewID()
 	s := &session{
-		m:        m,
-		id:       id,
-		tenant:   plan.Tenant,
-		req:      req,
-		tx:       tx,
-		answered: make(chan struct{}),
-		acked:    make(chan struct{}),
-		routes:   plan.Trunks,
+		m:         m,
+		id:        id,
+		tenant:    plan.Tenant,
+		req:       req,
+		tx:        tx,
+		answered:  make(chan struct{}),
+		acked:     make(chan struct{}),
+		routes:    plan.Trunks,
+		anonymous: plan.Anonymous,
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.log = m.log.With("tenant", tenant, "session_id", id, "call_id", callID(req))

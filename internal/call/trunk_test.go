@@ -196,3 +196,33 @@ func TestRouterRejects(t *testing.T) {
 		t.Errorf("cdr: %+v", r)
 	}
 }
+
+func TestAnonymousCallerHiddenFromPhones(t *testing.T) {
+	caller, callee := newPhone(t, "101", answer), newPhone(t, "102", answer)
+	var e *env
+	e = newEnv(t, envOpts{router: routerFunc(func(context.Context, call.Origin, *sip.Request) (call.Plan, error) {
+		return call.Plan{Tenant: e.tenant, Direction: call.InboundCall, Extension: "102", Caller: "14155550123", Anonymous: true, DIDCID: "15550100"}, nil
+	})})
+	e.loc.add(e.tenant.ID, "102", callee)
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	sess, code := caller.dial(ctx, e.addr, "15550100")
+	if code != 200 {
+		t.Fatalf("status: got %d", code)
+	}
+	inv := callee.invite()
+	if f := inv.From(); f.Address.User != "anonymous" || f.Address.Host != "anonymous.invalid" || f.DisplayName != "Anonymous" {
+		t.Errorf("callee saw From %s, want Anonymous", f.Value())
+	}
+	if inv.To().Address.User != "102" {
+		t.Errorf("callee saw To %s, want its own number", inv.To().Value())
+	}
+	callee.server()
+	if err := sess.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	callee.next(sip.BYE)
+	if r := e.cdrs(1)[0]; r.Caller != "14155550123" || r.Callee != "102" || r.DIDCID != "15550100" || r.Direction != call.InboundCall {
+		t.Errorf("cdr: %+v", r)
+	}
+}

@@ -76,7 +76,8 @@ func (r *Router) fromTrunk(ctx context.Context, o call.Origin, req *sip.Request)
 		return call.Plan{Reject: sip.StatusNotFound, Reason: "no inbound rule", Trunk: pc.name, Callee: did, DIDCID: did}, nil
 	}
 	tc := m.tc
-	p := call.Plan{Tenant: tc.tenant, Direction: call.InboundCall, Caller: caller, CallerName: name, Callee: did, DIDCID: did, Trunk: pc.name}
+	p := call.Plan{Tenant: tc.tenant, Direction: call.InboundCall, Caller: caller, CallerName: name, Callee: did, DIDCID: did, Trunk: pc.name,
+		Anonymous: anon}
 	if tc.blacklisted(caller, now) {
 		return reject(p, sip.StatusGlobalDecline, "blacklisted caller"), nil
 	}

@@ -26,7 +26,7 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 	if ok, err := r.isExtension(ctx, tc, number); err != nil {
 		return call.Plan{}, err
 	} else if ok {
-		return call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Extension: number}, nil
+		return call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Extension: number, Anonymous: anonymous(req)}, nil
 	}
 
 	n := dialplan.Normalize(tc.e164, number)
@@ -43,7 +43,9 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 	}
 	if tc.emergencyNumbers[number] || tc.emergencyNumbers[n] {
 		out.table, out.groups = tc.emergency, nil
-		r.log.Info("emergency call", "tenant", tc.tenant.ID, "extension", o.User.ExtensionNumber, "number", number)
+		// The notification event of an emergency call: an administrator
+		// must learn of it whatever the log level.
+		r.log.Warn("emergency call", "event", "EMERGENCY_CALL", "tenant", tc.tenant.ID, "extension", o.User.ExtensionNumber, "number", number)
 		return r.placeOut(out), nil
 	}
 	if code, ok := tc.disallowedCode(number, n); ok {

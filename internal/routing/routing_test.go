@@ -513,3 +513,21 @@ func TestConcurrentChanged(t *testing.T) {
 		t.Errorf("after the last Changed: %+v", p)
 	}
 }
+
+// TestAnonymousCallers checks that a caller who withholds its identity is
+// hidden from the phones rung, from an extension and from a trunk.
+func TestAnonymousCallers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.now = at(t, monday10)
+		if p := f.dial(t, f.alice, "102", "Privacy: id"); !p.Anonymous || p.Extension != "102" {
+			t.Errorf("extension call with Privacy: id: %+v", p)
+		}
+		if p := f.dial(t, f.alice, "102"); p.Anonymous {
+			t.Errorf("extension call without privacy is anonymous: %+v", p)
+		}
+		if p := f.arrive(t, f.p1, "anonymous", "2000"); !p.Anonymous || p.Extension != "101" {
+			t.Errorf("anonymous call from a trunk: %+v", p)
+		}
+	})
+}
