@@ -117,6 +117,7 @@ func (r *Router) placeOut(o outCall) call.Plan {
 		if !ok {
 			continue
 		}
+		rt.Acquire = r.shares.bind(o.tc.tenant.ID, c.ProviderID, o.tc.providers[c.ProviderID].Concurrency, rt.Acquire)
 		if len(p.Trunks) == 0 {
 			p.OutboundCallerID = tc.OutboundCallerID
 		}

@@ -54,6 +54,7 @@ type Router struct {
 	log       *slog.Logger
 	tenants   cache[pbx.TenantID, *tenantConfig]
 	providers cache[pbx.ID, *providerConfig]
+	shares    shares
 }
 
 var _ call.Router = (*Router)(nil)
