@@ -127,6 +127,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerProviders,
 		s.registerHolidays,
 		s.registerNumberLists,
+		s.registerAllowedCountryCodes,
 		s.registerInboundRules,
 		s.registerOutboundRules,
 	} {

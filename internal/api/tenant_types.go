@@ -318,6 +318,9 @@ type tenantStored struct {
 	AvatarFileID      nullText         `json:"avatar_file_id"`
 	StirShakenCert    nullText         `json:"stir_shaken_cert"`
 	StirShakenKey     nullText         `json:"stir_shaken_key"`
+	// AllowedCountryCodes is /allowed_country_codes: the country calling
+	// codes international calls may reach (routing reads it).
+	AllowedCountryCodes []string `json:"allowed_country_codes"`
 }
 
 // tenantState is the whole of a tenant as the API sees it: columns and

@@ -34,6 +34,9 @@ type tenantConfig struct {
 	blacklist           map[string]time.Time // number → expiry, zero for never
 	disallowed          []string
 	emergencyNumbers    map[string]bool
+	// countries are the country calling codes international calls may
+	// reach; empty allows every country.
+	countries []string
 }
 
 // The JSON shapes below are the ones internal/api writes into the store
@@ -76,6 +79,8 @@ type e164JSON struct {
 type tenantJSON struct {
 	E164        *e164JSON  `json:"e164"`
 	OfficeHours *hoursJSON `json:"office_hours"`
+	// AllowedCountryCodes is /api/allowed_country_codes.
+	AllowedCountryCodes []string `json:"allowed_country_codes"`
 }
 
 type forwardJSON struct {
@@ -141,6 +146,11 @@ func compile(c store.RoutingConfig, shuffle func(n int, swap func(i, j int)), lo
 		}
 	}
 	tc.e164 = e164Config(ts.E164, log)
+	for _, c := range ts.AllowedCountryCodes {
+		if c = strings.TrimPrefix(strings.TrimSpace(c), "+"); c != "" {
+			tc.countries = append(tc.countries, c)
+		}
+	}
 	tc.tz = loadZone(c.Tenant.Timezone, log)
 	tenantHours := officeHours(ts.OfficeHours, log)
 	if tenantHours != nil && !anyDayEnabled(tenantHours) {

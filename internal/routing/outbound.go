@@ -26,7 +26,15 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 	if ok, err := r.isExtension(ctx, tc, number); err != nil {
 		return call.Plan{}, err
 	} else if ok {
-		return call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Extension: number, Anonymous: anonymous(req)}, nil
+		p := call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Extension: number, Anonymous: anonymous(req)}
+		pol, err := r.policy(ctx, tc.tenant.ID, o.User)
+		if err != nil {
+			return call.Plan{}, err
+		}
+		if !pol.Internal {
+			return reject(p, sip.StatusForbidden, "internal calls not permitted"), nil
+		}
+		return p, nil
 	}
 
 	n := dialplan.Normalize(tc.e164, number)
@@ -51,16 +59,37 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 	if code, ok := tc.disallowedCode(number, n); ok {
 		return reject(out.plan, sip.StatusForbidden, "disallowed code "+code), nil
 	}
-	if dialplan.IsInternational(tc.e164, n) {
-		ok, err := r.mayCallInternational(ctx, tc.tenant.ID, o.User)
-		if err != nil {
-			return call.Plan{}, err
-		}
-		if !ok {
-			return reject(out.plan, sip.StatusForbidden, "international calls not permitted"), nil
-		}
+	international := dialplan.IsInternational(tc.e164, n)
+	pol, err := r.policy(ctx, tc.tenant.ID, o.User)
+	if err != nil {
+		return call.Plan{}, err
+	}
+	switch {
+	case international && !pol.International:
+		return reject(out.plan, sip.StatusForbidden, "international calls not permitted"), nil
+	case international && !tc.countryAllowed(n):
+		return reject(out.plan, sip.StatusForbidden, "country code not allowed"), nil
+	case !international && !pol.Domestic:
+		return reject(out.plan, sip.StatusForbidden, "domestic calls not permitted"), nil
 	}
 	return r.placeOut(out), nil
+}
+
+// countryAllowed reports whether an international number (normalised)
+// calls a country of the tenant's allowed country codes. An empty list
+// allows every country: the caller's international_calls permission is
+// then the only gate, as before the administrator chose countries.
+func (tc *tenantConfig) countryAllowed(normalized string) bool {
+	if len(tc.countries) == 0 {
+		return true
+	}
+	digits := strings.TrimPrefix(strings.TrimPrefix(normalized, tc.e164.Prefix), tc.e164.InternationalCode)
+	for _, c := range tc.countries {
+		if strings.HasPrefix(digits, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // isExtension reports whether number is the extension of a user of the
@@ -147,37 +176,51 @@ func (tc *tenantConfig) disallowedCode(dialled, normalized string) (string, bool
 	return "", false
 }
 
-// mayCallInternational reports whether the user's current role grants
-// international_calls. The built-in roles grant it to Admin and
-// StandardInternationalUser only (internal/api/roles.go); a custom role
-// grants it when its permissions JSON has policies.international_calls.
-// The role is read from the store on each international call, not taken
-// from the origin, so that a changed role counts at once.
-func (r *Router) mayCallInternational(ctx context.Context, tenant pbx.TenantID, u pbx.User) (bool, error) {
-	role, perms := u.Role, json.RawMessage(nil)
-	if u.ID != 0 {
-		var err error
-		role, perms, err = r.d.Store.UserRole(ctx, tenant, u.ID)
-		if pbx.ErrorCode(err) == pbx.ENOTFOUND {
-			return false, nil
-		} else if err != nil {
-			return false, fmt.Errorf("read role of user %s: %w", u.ID, err)
-		}
+// callPolicy is what a caller's role lets it call: PortSIP's role
+// policies internal_calls, domestic_calls and international_calls.
+type callPolicy struct {
+	Internal      bool `json:"internal_calls"`
+	Domestic      bool `json:"domestic_calls"`
+	International bool `json:"international_calls"`
+}
+
+// policy returns the caller's call policy. The built-in roles need no
+// query: they all call extensions and domestic numbers, and Admin and
+// StandardInternationalUser call abroad (internal/api/roles.go). A custom
+// role's policies are read from the store on each call, not taken from the
+// origin, so that a changed role counts at once; an unreadable one permits
+// nothing. A call placed by no user (o.User zero) is permitted all.
+func (r *Router) policy(ctx context.Context, tenant pbx.TenantID, u pbx.User) (callPolicy, error) {
+	if u.ID == 0 {
+		return callPolicy{Internal: true, Domestic: true, International: true}, nil
+	}
+	if u.Role.IsBuiltin() {
+		intl := strings.EqualFold(string(u.Role), string(pbx.RoleAdmin)) ||
+			strings.EqualFold(string(u.Role), string(pbx.RoleStandardInternationalUser))
+		return callPolicy{Internal: true, Domestic: true, International: intl}, nil
+	}
+	role, perms, err := r.d.Store.UserRole(ctx, tenant, u.ID)
+	if pbx.ErrorCode(err) == pbx.ENOTFOUND {
+		return callPolicy{}, nil
+	} else if err != nil {
+		return callPolicy{}, fmt.Errorf("read role of user %s: %w", u.ID, err)
 	}
 	if perms == nil {
-		return strings.EqualFold(string(role), string(pbx.RoleAdmin)) ||
-			strings.EqualFold(string(role), string(pbx.RoleStandardInternationalUser)), nil
+		// The role became a built-in one since the user authenticated.
+		u.Role = role
+		if role.IsBuiltin() {
+			return r.policy(ctx, tenant, u)
+		}
+		return callPolicy{}, nil
 	}
 	var p struct {
-		Policies struct {
-			InternationalCalls bool `json:"international_calls"`
-		} `json:"policies"`
+		Policies callPolicy `json:"policies"`
 	}
 	if err := json.Unmarshal(perms, &p); err != nil {
 		r.log.Warn("role permissions unreadable", "tenant", tenant, "role", role, "error", err)
-		return false, nil
+		return callPolicy{}, nil
 	}
-	return p.Policies.InternationalCalls, nil
+	return p.Policies, nil
 }
 
 // userSettings are the fields of a user's settings (internal/api/users.go)

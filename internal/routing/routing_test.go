@@ -2,6 +2,7 @@ package routing_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -417,7 +418,8 @@ func TestChanged(t *testing.T) {
 }
 
 // TestQueriesPerCall checks that a call on a cached tenant costs one store
-// query, and an international one two.
+// query (the extension lookup), and one more when the caller's role is a
+// custom one whose policies must be read.
 func TestQueriesPerCall(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
@@ -430,7 +432,8 @@ func TestQueriesPerCall(t *testing.T) {
 			want int64
 		}{
 			{"outbound", func() { f.dial(t, f.alice, "9123") }, 1},
-			{"international", func() { f.dial(t, f.bob, "+442071234567") }, 2},
+			{"international, built-in role", func() { f.dial(t, f.bob, "+442071234567") }, 1},
+			{"international, custom role", func() { f.dial(t, f.carol, "+442071234567") }, 2},
 			{"extension", func() { f.dial(t, f.alice, "102") }, 1},
 			{"inbound", func() { f.arrive(t, f.p1, "5551000", "2000") }, 1},
 		} {
@@ -528,6 +531,45 @@ func TestAnonymousCallers(t *testing.T) {
 		}
 		if p := f.arrive(t, f.p1, "anonymous", "2000"); !p.Anonymous || p.Extension != "101" {
 			t.Errorf("anonymous call from a trunk: %+v", p)
+		}
+	})
+}
+
+// TestCallPolicies checks the role policies internal_calls and
+// domestic_calls of custom roles, and the tenant's allowed country codes.
+func TestCallPolicies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		f.now = at(t, "2026-11-23 10:00")
+		// dave's role allows domestic calls only, carol's international
+		// calls only.
+		if p := f.dial(t, f.dave, "101"); p.Reject != 403 {
+			t.Errorf("extension call without internal_calls: %+v", p)
+		}
+		if p := f.dial(t, f.dave, "9123"); p.Reject != 0 || len(p.Trunks) == 0 {
+			t.Errorf("domestic call with domestic_calls: %+v", p)
+		}
+		if p := f.dial(t, f.carol, "9123"); p.Reject != 403 {
+			t.Errorf("domestic call without domestic_calls: %+v", p)
+		}
+		if p := f.dial(t, f.dave, "011999"); p.Reject != 0 {
+			t.Errorf("emergency call refused by policy: %+v", p)
+		}
+		// Allowed country codes: only the UK.
+		tn, err := db.Tenant(ctx, f.a.ID)
+		must(t, err)
+		var settings map[string]any
+		must(t, json.Unmarshal(tn.Settings, &settings))
+		settings["allowed_country_codes"] = []string{"+44"}
+		tn.Settings = mustJSON(t, settings)
+		must(t, db.UpdateTenant(ctx, &tn))
+		f.router.Changed(f.a.ID)
+		if p := f.dial(t, f.bob, "+442071234567"); p.Reject != 0 {
+			t.Errorf("call to an allowed country: %+v", p)
+		}
+		if p := f.dial(t, f.bob, "+33142685300"); p.Reject != 403 || p.Reason != "country code not allowed" {
+			t.Errorf("call to a country not allowed: %+v", p)
 		}
 	})
 }
