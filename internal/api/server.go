@@ -130,6 +130,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerAllowedCountryCodes,
 		s.registerInboundRules,
 		s.registerOutboundRules,
+		s.registerExports,
 	} {
 		register()
 	}
