@@ -41,6 +41,8 @@ var (
 	system access = func(p *principal) bool { return p.isSystemAdmin() }
 	// systemOrDealer is the system administrator or a dealer.
 	systemOrDealer access = func(p *principal) bool { return p.isSystemAdmin() || p.isDealer() }
+	// dealerSelf is a dealer acting on its own account, in or out of a tenant.
+	dealerSelf access = func(p *principal) bool { return p.isDealer() }
 	// tenantAdmin manages a tenant: its Admin users, or a system admin or
 	// dealer that has switched into it.
 	tenantAdmin access = func(p *principal) bool {
@@ -87,6 +89,14 @@ type permissionRule struct {
 //	/roles              any     user_management.roles
 //	/tenant             GET     company.view_only or company.full_access
 //	/tenant             any     company.full_access
+//	/audit_logs         GET     company.full_access
+//	/event_logs         GET     company.full_access
+//
+// The logs have no permission of their own in PortSIP (its document files
+// them under maintenance). They record every change to the tenant's users,
+// roles and configuration, old and new state, so they go with the right to
+// make those changes: company.full_access, not view_only, which the built-in
+// QueueManager holds and which would otherwise open them to it.
 //
 // Handlers that change users also refuse to give or touch a role with
 // permissions the caller lacks (see Server.checkGrantable), so that
@@ -100,6 +110,8 @@ func permissionTable() []permissionRule {
 		{"/roles", "", []string{"user_management.roles"}},
 		{"/tenant", http.MethodGet, []string{"company.view_only", "company.full_access"}},
 		{"/tenant", "", []string{"company.full_access"}},
+		{"/audit_logs", http.MethodGet, []string{"company.full_access"}},
+		{"/event_logs", http.MethodGet, []string{"company.full_access"}},
 	}
 }
 

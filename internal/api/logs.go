@@ -30,7 +30,8 @@ type eventLogItem struct {
 
 // registerLogs serves /audit_logs and /event_logs. The system admin outside
 // any tenant sees the system's logs; inside a tenant (switched, or a tenant
-// admin) the tenant's.
+// admin) the tenant's. A user of a custom role reads its tenant's logs when
+// the role grants company.full_access (see permissionTable).
 func (s *Server) registerLogs() {
 	tags := []string{"Troubleshooting"}
 	logsAccess := func(p *principal) bool { return p.isSystemAdmin() || tenantAdmin(p) }

@@ -116,6 +116,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerTenants,
 		s.registerTenant,
 		s.registerDealers,
+		s.registerDealer,
 		s.registerUsers,
 		s.registerUser,
 		s.registerExtensionNumbers,

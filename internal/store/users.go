@@ -57,6 +57,9 @@ func (s *DB) CreateUser(ctx context.Context, tenant pbx.TenantID, u *pbx.User) e
 		if err := tx.checkExtensionQuota(ctx, tenant); err != nil {
 			return err
 		}
+		if err := tx.checkDealerExtensionQuota(ctx, tenant); err != nil {
+			return err
+		}
 		if err := tx.claimExtension(ctx, tenant, u.ExtensionNumber, pbx.ExtensionUser, u.ID); err != nil {
 			return err
 		}
