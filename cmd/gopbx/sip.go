@@ -109,6 +109,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 	}
 	srv.SetCallHandler(mgr)
 	srv.SetTrunks(tr)
+	srv.SetTrunkAccounts(tr)
 	// On shutdown live calls are drained or hung up (their BYEs sent, CDRs
 	// written) before the SIP edge stops.
 	m.calls = mgr

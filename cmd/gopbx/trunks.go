@@ -8,6 +8,7 @@ import (
 	"github.com/gopbx/gopbx/internal/api"
 	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/pbx"
+	"github.com/gopbx/gopbx/internal/signaling"
 	"github.com/gopbx/gopbx/internal/trunk"
 )
 
@@ -15,11 +16,31 @@ import (
 // each declare they need of it.
 type trunks struct{ r *trunk.Registry }
 
+var (
+	_ signaling.Trunks        = trunks{}
+	_ signaling.TrunkAccounts = trunks{}
+)
+
 // TrunkAt is signaling.Trunks: the trunk a request's source address is.
 func (t trunks) TrunkAt(src netip.Addr) (pbx.ID, bool) {
 	c, ok := t.r.Identify(src)
 	return c.ID, ok
 }
+
+// TrunkAccount is signaling.TrunkAccounts: the ACCEPT_REGISTER trunk
+// whose account user is.
+func (t trunks) TrunkAccount(user string) (signaling.TrunkAccount, bool) {
+	c, ok := t.r.Account(user)
+	return signaling.TrunkAccount{ID: c.ID, AuthID: c.AuthID, Username: c.Username, Password: c.Password}, ok
+}
+
+// BindTrunk is signaling.TrunkAccounts: a trunk's device registered.
+func (t trunks) BindTrunk(id pbx.ID, b signaling.TrunkBinding) bool {
+	return t.r.Accept(id, trunk.Binding{Contact: b.Contact, Source: b.Source, Transport: b.Transport, ExpiresAt: b.ExpiresAt})
+}
+
+// UnbindTrunk is signaling.TrunkAccounts: a trunk's device unregistered.
+func (t trunks) UnbindTrunk(id pbx.ID, contact sip.Uri) { t.r.Release(id, contact) }
 
 // Route is routing.Trunks: the INVITE of a call through trunk id.
 func (t trunks) Route(id pbx.ID, tc call.TrunkCall) (call.TrunkRoute, bool) { return t.r.Route(id, tc) }

@@ -40,6 +40,35 @@ func requestDomain(req *sip.Request) string {
 // an unknown or disabled user and a wrong password all look the same.
 func (s *Server) authenticate(ctx context.Context, req *sip.Request) (pbx.Tenant, pbx.User, *sip.Response) {
 	realm := requestDomain(req)
+	var tenant pbx.Tenant
+	var user pbx.User
+	ok, res := s.checkDigest(ctx, req, realm, func(username string) (string, bool, error) {
+		t, u, terr, uerr := s.lookupUser(ctx, realm, username)
+		if err := firstErr(terr, uerr); err != nil {
+			if pbx.ErrorCode(err) == pbx.ENOTFOUND {
+				err = nil
+			}
+			return "", false, err
+		}
+		tenant, user = t, u
+		return u.ExtensionPassword, t.Enabled && u.Enabled && u.ExtensionPassword != "", nil
+	})
+	if !ok {
+		return pbx.Tenant{}, pbx.User{}, res
+	}
+	return tenant, user, nil
+}
+
+// checkDigest checks the digest credentials of req in realm; password
+// returns the password of the user the credentials name, whether that user
+// may authenticate at all, and an error when the lookup failed (not for an
+// unknown user). It returns true when the credentials are good. Otherwise
+// it returns the response to send, as authenticate describes: a challenge,
+// 403 (the failure counted towards the source's block), 500 when the
+// lookup failed, or nil when the source has just been blocked. Extensions
+// and ACCEPT_REGISTER trunks share it, so that guessing a trunk's password
+// is blocked exactly like guessing a phone's.
+func (s *Server) checkDigest(ctx context.Context, req *sip.Request, realm string, password func(username string) (string, bool, error)) (bool, *sip.Response) {
 	proxy := req.Method != sip.REGISTER
 	hdrName := "Authorization"
 	if proxy {
@@ -61,45 +90,43 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request) (pbx.Tenant
 		}
 	}
 	if !found {
-		return pbx.Tenant{}, pbx.User{}, s.challenge(req, realm, false)
+		return false, s.challenge(req, realm, false)
 	}
 	valid, stale := s.nonces.check(creds.nonce, realm, now)
 	if !valid {
 		// Not our nonce (or one from before a restart): ask again, without
 		// counting a failure, since no password was tried.
-		return pbx.Tenant{}, pbx.User{}, s.challenge(req, realm, false)
+		return false, s.challenge(req, realm, false)
 	}
 
-	tenant, user, terr, uerr := s.lookupUser(ctx, realm, creds.username)
-	password := user.ExtensionPassword
-	known := terr == nil && uerr == nil && tenant.Enabled && user.Enabled && password != ""
+	pass, known, lerr := password(creds.username)
 	if !known {
 		// Do the same work as for a real user, so that timing tells nothing.
-		password = string(s.nonces.key)
+		pass = string(s.nonces.key)
 	}
 	ok := creds.qop == "auth" && creds.cnonce != "" && validNC(creds.nc) && s.offered(creds.algorithm)
 	if ok {
-		want := digestResponse(creds.algorithm, creds.username, creds.realm, password, string(req.Method),
+		want := digestResponse(creds.algorithm, creds.username, creds.realm, pass, string(req.Method),
 			creds.uri, creds.nonce, creds.nc, creds.cnonce, creds.qop)
 		ok = subtle.ConstantTimeCompare([]byte(strings.ToLower(creds.response)), []byte(want)) == 1 && known
 	}
 	if !ok {
-		if terr != nil && pbx.ErrorCode(terr) != pbx.ENOTFOUND || uerr != nil && pbx.ErrorCode(uerr) != pbx.ENOTFOUND {
-			s.log.Error("authentication lookup failed", "domain", realm, "error", firstErr(terr, uerr))
-			return pbx.Tenant{}, pbx.User{}, sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
+		if lerr != nil {
+			s.log.Error("authentication lookup failed", "domain", realm, "error", lerr)
+			return false, sip.NewResponseFromRequest(req, sip.StatusInternalServerError, "Server Internal Error", nil)
 		}
 		ip := sourceIP(req)
 		s.log.Info("authentication failed", "domain", realm, "username", creds.username, "ip", ip.String(), "method", string(req.Method))
 		if until := s.guard.authFailed(ip); !until.IsZero() {
 			s.block(ctx, ip, until, "sip: too many failed authentications")
-			return pbx.Tenant{}, pbx.User{}, nil
+			return false, nil
 		}
-		return pbx.Tenant{}, pbx.User{}, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
+		return false, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
 	}
 	if stale {
-		return pbx.Tenant{}, pbx.User{}, s.challenge(req, realm, true)
+		return false, s.challenge(req, realm, true)
 	}
-	return tenant, user, nil
+	return true, nil
 }
 
 // lookupUser returns the tenant of domain and its user with extension

@@ -27,7 +27,9 @@ type CallHandler interface {
 // Trunks tells carriers' requests apart by their source address: an INVITE
 // from a trunk's address is a call from that trunk, taken without digest
 // authentication (IP_AUTH and REGISTER_AUTH carriers do not answer
-// challenges). Everything else must authenticate as an extension.
+// challenges, and an ACCEPT_REGISTER trunk's device proved its password
+// when it registered from that address; see TrunkAccounts). Everything
+// else must authenticate as an extension.
 type Trunks interface {
 	TrunkAt(src netip.Addr) (pbx.ID, bool)
 }

@@ -35,7 +35,8 @@ type Config struct {
 	// the listen address.
 	PublicAddr string
 
-	// Registrar bounds, in seconds (registrar.Default* when zero).
+	// Registration bounds, in seconds (registrar.Default* when zero), of
+	// extensions and of ACCEPT_REGISTER trunks' devices alike.
 	MinExpires, DefaultExpires, MaxExpires int
 	// SweepInterval is how often expired bindings are deleted.
 	SweepInterval time.Duration
@@ -101,6 +102,17 @@ type Deps struct {
 }
 
 func (c *Config) setDefaults() {
+	// The registrar applies the same defaults; they are set here too
+	// because registrations of trunks' devices are bounded by them as well.
+	if c.MinExpires == 0 {
+		c.MinExpires = registrar.DefaultMinExpires
+	}
+	if c.DefaultExpires == 0 {
+		c.DefaultExpires = registrar.DefaultDefaultExpires
+	}
+	if c.MaxExpires == 0 {
+		c.MaxExpires = registrar.DefaultMaxExpires
+	}
 	if c.NonceLifetime <= 0 {
 		c.NonceLifetime = DefaultNonceLifetime
 	}

@@ -2,7 +2,9 @@
 // UDP, TCP and TLS listeners; finds the tenant of every request from its
 // domain; authenticates extensions with stateless digest nonces (SHA-256
 // and MD5); answers OPTIONS; hands REGISTER to package registrar and calls
-// to a CallHandler (the B2BUA); and defends itself: per-IP rate limits, a
+// to a CallHandler (the B2BUA); takes the registrations of ACCEPT_REGISTER
+// trunks' devices (TrunkAccounts) and the calls of trunks
+// (Trunks); and defends itself: per-IP rate limits, a
 // block after repeated failed authentications (persisted as IP filters),
 // and answers that never tell a scanner which extensions exist.
 //

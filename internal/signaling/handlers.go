@@ -134,6 +134,10 @@ func (s *Server) optionsResponse(req *sip.Request) *sip.Response {
 }
 
 func (s *Server) register(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {
+	if acct, ok := s.trunkAccount(ctx, req); ok {
+		s.registerTrunk(ctx, req, tx, acct)
+		return
+	}
 	tenant, user, res := s.authenticate(ctx, req)
 	if res != nil || user.ID == 0 {
 		s.respond(tx, res)

@@ -36,6 +36,7 @@ type Server struct {
 	reg     *registrar.Registrar
 	calls   atomic.Pointer[callsBox]
 	trunks  atomic.Pointer[trunksBox]
+	accts   atomic.Pointer[accountsBox]
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server

@@ -64,8 +64,9 @@ type Deps struct {
 	// keepalive is also bounded by its interval.
 	Timeout time.Duration
 	// OnEvent is told when a trunk registers, fails to, comes up or goes
-	// down. It is called from the trunk's goroutine and must not block.
-	// It may be nil.
+	// down. It is called from the trunk's goroutine (for an
+	// ACCEPT_REGISTER trunk, from the caller of Accept) and must not
+	// block. It may be nil.
 	OnEvent func(Event)
 	// Resolve looks up a trunk's host name; the default is
 	// net.DefaultResolver.
@@ -131,6 +132,8 @@ type Registry struct {
 	idents   []ident
 	states   map[pbx.ID]*state
 	counters map[pbx.ID]*counter
+	// accepts are the registrations of ACCEPT_REGISTER trunks' devices.
+	accepts map[pbx.ID]Binding
 }
 
 // ident is a source prefix that identifies a trunk.
@@ -168,6 +171,7 @@ func New(d Deps) (*Registry, error) {
 	return &Registry{
 		d: d, log: d.Logger, reload: make(chan struct{}, 1),
 		configs: map[pbx.ID]Config{}, states: map[pbx.ID]*state{}, counters: map[pbx.ID]*counter{},
+		accepts: map[pbx.ID]Binding{},
 	}, nil
 }
 
@@ -224,7 +228,7 @@ func (r *Registry) Run(ctx context.Context) error {
 
 // wantsRunner reports whether a trunk needs a goroutine: it registers, or
 // it sends keepalives. An ACCEPT_REGISTER trunk is reached at the contact
-// it registered, which the registrar keeps, so it has none.
+// its device registered (Accept), so it has none.
 func wantsRunner(c Config) bool {
 	return c.Registers() || (c.SIP() && c.KeepAlive && c.AuthMode != AcceptRegister)
 }
@@ -248,6 +252,7 @@ func (r *Registry) reconcile(ctx context.Context, running map[pbx.ID]*runner) er
 		<-rn.done
 	}
 	r.mu.Lock()
+	r.keepAccepted(r.configs, cfgs)
 	r.configs, r.idents = cfgs, idents
 	for id := range r.states {
 		if running[id] == nil {
@@ -363,13 +368,21 @@ func (r *Registry) contact(transport string) sip.Uri {
 }
 
 // Identify returns the trunk that requests from src come from: the enabled
-// IP_AUTH or REGISTER_AUTH trunk whose hostname, outbound server or
-// additional_ips covers src. Host names were resolved when the trunks were
-// loaded. When several match, the most specific prefix wins.
+// ACCEPT_REGISTER trunk whose device has a live registration from src, else
+// the enabled IP_AUTH or REGISTER_AUTH trunk whose hostname, outbound
+// server or additional_ips covers src. Host names were resolved when the
+// trunks were loaded. A registration wins over configured addresses
+// because it is the most specific proof there is: the device proved the
+// trunk's password from that very address. Among configured addresses the
+// most specific prefix wins.
 func (r *Registry) Identify(src netip.Addr) (Config, bool) {
 	src = src.Unmap()
+	now := r.d.Now()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	if c, ok := r.acceptedAtLocked(src, now); ok {
+		return c, true
+	}
 	for _, id := range r.idents {
 		if id.prefix.Contains(src) {
 			return r.configs[id.trunk], true
@@ -388,28 +401,40 @@ func (r *Registry) Trunk(id pbx.ID) (Config, bool) {
 
 // Route builds the route of tc through trunk id (Config.Route) with
 // Acquire bound to the trunk's live calls: it refuses when the trunk
-// carries its concurrency already (0 is no limit). It returns false for a
-// trunk that is unknown, disabled or not a SIP trunk.
+// carries its concurrency already (0 is no limit). An ACCEPT_REGISTER
+// trunk is reached at its device's registration (see Binding). Route
+// returns false for a trunk that is unknown, disabled or not a SIP trunk,
+// and for an ACCEPT_REGISTER trunk whose device is not registered.
 func (r *Registry) Route(id pbx.ID, tc call.TrunkCall) (call.TrunkRoute, bool) {
+	now := r.d.Now()
 	r.mu.RLock()
 	c, ok := r.configs[id]
 	cnt := r.counters[id]
+	b, bound := r.liveBindingLocked(id, now)
 	r.mu.RUnlock()
-	if !ok || !c.SIP() || cnt == nil {
+	if !ok || !c.SIP() || cnt == nil || (c.AuthMode == AcceptRegister && !bound) {
 		return call.TrunkRoute{}, false
 	}
 	rt := c.Route(tc)
+	if c.AuthMode == AcceptRegister {
+		rt = c.acceptRoute(rt, b)
+	}
 	limit := c.Concurrency
 	rt.Acquire = func() (func(), bool) { return cnt.acquire(limit) }
 	return rt, true
 }
 
-// Status returns what the Registry knows of trunk id now.
+// Status returns what the Registry knows of trunk id now. An
+// ACCEPT_REGISTER trunk is REGISTERED and up while its device's
+// registration lives (ExpiresAt is its end), UNREGISTERED and down
+// otherwise.
 func (r *Registry) Status(id pbx.ID) Status {
+	now := r.d.Now()
 	r.mu.RLock()
 	c, ok := r.configs[id]
 	st := r.states[id]
 	cnt := r.counters[id]
+	b, bound := r.liveBindingLocked(id, now)
 	r.mu.RUnlock()
 	var s Status
 	switch {
@@ -417,6 +442,10 @@ func (r *Registry) Status(id pbx.ID) Status {
 		return Status{State: StateNotApplicable}
 	case !c.SIP():
 		s.State = StateDisabled
+	case c.AuthMode == AcceptRegister && bound:
+		s = Status{Registered: true, State: StateRegistered, ExpiresAt: b.ExpiresAt, Up: true}
+	case c.AuthMode == AcceptRegister:
+		s.State = StateUnregistered
 	case st != nil:
 		s = st.get()
 	default:
