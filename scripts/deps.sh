@@ -13,6 +13,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# mailpit, the SMTP server the mail tests send to (internal/mailtest), is a Go
+# tool, not a module dependency: install it into $(go env GOPATH)/bin, where
+# the tests look, unless it is already there or on PATH.
+mailpit_version=v1.27.11
+if ! command -v go >/dev/null 2>&1; then
+  echo "deps: go is not on PATH; skipping mailpit" >&2
+else
+  gobin="$(go env GOPATH)/bin"
+  if ! command -v mailpit >/dev/null 2>&1 && [ ! -x "$gobin/mailpit" ]; then
+    echo "deps: installing mailpit $mailpit_version"
+    GOBIN="$gobin" go install "github.com/axllent/mailpit@$mailpit_version"
+  fi
+fi
 # Kamailio and PostgreSQL may start system services on install: the tests run
 # their own instances on free ports, so stop the packaged ones if they run.
 for svc in kamailio postgresql; do

@@ -132,6 +132,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerInboundRules,
 		s.registerOutboundRules,
 		s.registerExports,
+		s.registerNotification,
 	} {
 		register()
 	}
