@@ -30,8 +30,13 @@ type Config struct {
 	// Domain is the tenant's SIP domain.
 	Domain string
 	// Caller and Callee are extension numbers and their SIP passwords.
+	// A caller without a password answers no challenge: it plays a carrier
+	// on an IP-authenticated trunk, whose calls come from CallerIP.
 	Caller, CallerPassword string
 	Callee, CalleePassword string
+	// DID, when set, is the number the calls go to instead of Callee: a
+	// number that an inbound rule of the PBX routes to Callee.
+	DID string
 	// Calls is how many calls to place; Concurrency how many may be up at
 	// once; Rate caps new calls per second (0: no cap).
 	Calls       int
@@ -43,6 +48,9 @@ type Config struct {
 	RTP bool
 	// LocalIP is the address the generator binds to; default 127.0.0.1.
 	LocalIP string
+	// CallerIP is the address the caller's SIP and RTP sockets bind to;
+	// default LocalIP. The callee registers from LocalIP.
+	CallerIP string
 	// Watch lists server processes (pids) whose CPU time and resident
 	// memory are sampled over a steady window: from the moment all
 	// cfg.Calls calls are up for Window (which should end before the
@@ -275,11 +283,15 @@ func (pc *pacer) run(ctx context.Context) {
 	}
 }
 
-// Run registers the callee, places cfg.Calls calls and returns what it
-// measured. It returns when every call is over or ctx ends.
+// Run registers the callee, places cfg.Calls calls (to cfg.DID when set,
+// else to the callee) and returns what it measured. It returns when every
+// call is over or ctx ends.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.LocalIP == "" {
 		cfg.LocalIP = "127.0.0.1"
+	}
+	if cfg.CallerIP == "" {
+		cfg.CallerIP = cfg.LocalIP
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 1
@@ -373,7 +385,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return Report{}, err
 	}
 
-	caller, err := newAgent(cfg.LocalIP, "sipbench-caller")
+	caller, err := newAgent(cfg.CallerIP, "sipbench-caller")
 	if err != nil {
 		return Report{}, err
 	}
@@ -538,7 +550,7 @@ func register(ctx context.Context, a *agent, target netip.AddrPort, cfg Config) 
 
 // oneCall places one call, holds it with RTP, and hangs up.
 func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cfg Config, pc *pacer, tot *counters, onUp func(int)) (setup time.Duration, code int, sent, recv uint64) {
-	peer, err := newRTPPeer(cfg.LocalIP, tot)
+	peer, err := newRTPPeer(cfg.CallerIP, tot)
 	if err != nil {
 		return 0, 0, 0, 0
 	}
@@ -551,7 +563,11 @@ func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cf
 		sent, recv = peer.sent.Load(), peer.recv.Load()
 		tot.done(peer)
 	}()
-	uri := sip.Uri{Scheme: "sip", User: cfg.Callee, Host: cfg.Domain}
+	called := cfg.Callee
+	if cfg.DID != "" {
+		called = cfg.DID
+	}
+	uri := sip.Uri{Scheme: "sip", User: called, Host: cfg.Domain}
 	req := sip.NewRequest(sip.INVITE, uri)
 	req.SetDestination(target.String())
 	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: cfg.Caller, Host: cfg.Domain}, Params: sip.NewParams()}
@@ -560,7 +576,7 @@ func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cf
 	req.AppendHeader(&sip.ToHeader{Address: uri})
 	ct := sip.ContentTypeHeader("application/sdp")
 	req.AppendHeader(&ct)
-	req.SetBody(sdpFor(cfg.LocalIP, peer.port()))
+	req.SetBody(sdpFor(cfg.CallerIP, peer.port()))
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -11,6 +11,16 @@
 #      gopbx's B2BUA (media anchored: SDP rewritten, ports allocated) vs
 #      Kamailio as a record-routing proxy that challenges INVITEs too
 #      (proxy_challenge, qop=auth). Same caller and callee UAs.
+#      Then, on the same gopbx, inbound trunk calls: an IP_AUTH trunk at
+#      127.0.0.2 made through the REST API, assigned to the tenant, and an
+#      inbound rule sending its DID to an extension; sipbench plays the
+#      carrier (UDP from 127.0.0.2, no credentials) and places the same calls
+#      to the DID. The callee is one UA, registered as one extension, as in
+#      the extension calls (10002 here, 10001 there: each also holds the
+#      stale binding the REGISTER measurement left, so both fork alike).
+#      Kamailio's extension calls remain the anchor of both figures. gopbx's
+#      CPU time per call (utime+stime) is given for both, as it varies less
+#      than calls/s when the machine is not quiet.
 #   3. Relayed media: concurrent G.711 calls, 20 ms packets both ways, all up
 #      for a steady window, through gopbx's relay vs rtpengine 10.5
 #      (userspace, --table=-1) driven by Kamailio's rtpengine module. Loss,
@@ -69,13 +79,23 @@ echo "== build" >&2
 go build -o "$tmp/gopbx" ./cmd/gopbx
 go build -o "$tmp/sipbench" ./cmd/sipbench
 go build -o "$tmp/loadusers" ./bench/loadusers
-"$tmp/loadusers" --data "$tmp/seeded" --domain "$DOMAIN" --first "$FIRST" --users "$USERS" --password 'pw{ext}' \
-  --disable-every 0 --max-extensions $((USERS + 10)) >&2
+seeded=$("$tmp/loadusers" --data "$tmp/seeded" --domain "$DOMAIN" --first "$FIRST" --users "$USERS" --password 'pw{ext}' \
+  --disable-every 0 --max-extensions $((USERS + 10)))
+echo "$seeded" >&2
+TENANT=$(echo "$seeded" | sed -n 's/.*tenant \([0-9]*\) .*/\1/p')
 
 freeport() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 socks() { echo "$(find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l) sockets, $(find "/proc/$1/fd" -mindepth 1 2>/dev/null | wc -l) fds"; }
 cpu_ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
+settle() { # settle PID: wait until PID uses under 3% of a CPU for a second (at most 60 s); prints the seconds waited
+  local i t0 t1
+  for i in $(seq 60); do
+    t0=$(cpu_ticks "$1"); sleep 1; t1=$(cpu_ticks "$1")
+    [ $((t1 - t0)) -le 3 ] && break
+  done
+  echo "$i"
+}
 json() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {}, d))' "$1" "$2"; }
 stop() {
   kill "$1" 2>/dev/null || true
@@ -93,6 +113,7 @@ start_gopbx() { # start_gopbx NAME: a fresh copy of the seeded database
   rm -rf "$data"; cp -r "$tmp/seeded" "$data"
   GOPBX_SIP=$(freeport)
   local api; api=$(freeport)
+  GOPBX_API=http://127.0.0.1:$api/api
   "$tmp/gopbx" serve --data "$data" --api-insecure-http --api-listen "127.0.0.1:$api" --provision-listen "" \
     --sip-udp "127.0.0.1:$GOPBX_SIP" --sip-tcp "" --sip-tls "" --admin-password 'Admin#12345' --log-level warn \
     --sip-allow 127.0.0.0/8 --rtp-ports "$RTP_PORTS" >"$data.log" 2>&1 &
@@ -100,6 +121,34 @@ start_gopbx() { # start_gopbx NAME: a fresh copy of the seeded database
   pids+=("$GOPBX_PID")
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$api/api/openapi.json" && break; sleep 0.1; done
   sleep 1
+}
+
+# The carrier of the inbound trunk calls: sipbench calls from CARRIER_IP, as
+# CARRIER_NUM, to DID, which the tenant's inbound rule sends to TRUNK_CALLEE.
+CARRIER_IP=127.0.0.2
+CARRIER_NUM=14155550123
+DID=15550100
+TRUNK_CALLEE=$((FIRST + 2))
+apicall() { # apicall METHOD PATH TOKEN [JSON]: the response body; fails on an HTTP error
+  local args=(-sf -X "$1" "$GOPBX_API$2" -H 'Content-Type: application/json')
+  [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
+  [ -n "${4:-}" ] && args+=(-d "$4")
+  curl "${args[@]}"
+}
+setup_trunk() { # setup_trunk: the carrier's trunk, its assignment and the inbound rule, through the REST API
+  local login='{"username":"admin","password":"Admin#12345"}' sys adm prov
+  sys=$(json "$(apicall POST /login "" "$login")" access_token)
+  adm=$(json "$(apicall POST /login "" "$login")" access_token)
+  apicall POST "/tenants/switch?id=$TENANT" "$adm" >/dev/null
+  prov=$(json "$(apicall POST /providers "$sys" "{\"name\": \"carrier\", \"auth_mode\": \"IP_AUTH\", \"transport\": \"UDP\",
+    \"hostname\": \"$CARRIER_IP\", \"port\": 5060, \"outbound_server\": \"$CARRIER_IP\", \"outbound_server_port\": 5060,
+    \"concurrency\": 0, \"keep_alive\": false}")" id)
+  apicall POST "/providers/$prov/assignees/$TENANT" "$sys" '{"did_numbers": "15550100-15550199"}' >/dev/null
+  local fwd="{\"action\": \"FORWARD_TO_NUMBER\", \"number\": \"$TRUNK_CALLEE\"}"
+  apicall POST /inbound_rules "$adm" "{\"name\": \"bench\", \"did_numbers\": \"$DID\", \"provider_id\": \"$prov\",
+    \"office_hours_forward_rule\": $fwd, \"non_office_hours_forward_rule\": $fwd, \"holiday_forward_rule\": $fwd}" >/dev/null
+  # The trunks reload in the background: wait until the trunk is known.
+  for _ in $(seq 50); do apicall GET "/providers/$prov/status" "$sys" >/dev/null && break; sleep 0.1; done
 }
 
 KAM_PID=""
@@ -148,15 +197,31 @@ for run in $(seq "$RUNS"); do
   R[g_reg|$run]=$out
   sleep 1
   R[g_rss1|$run]=$(rss "$GOPBX_PID")
+  echo "gopbx idle after $(settle "$GOPBX_PID") s" >&2
   pp=$(profile "$GOPBX_PID" 8 "$tmp/calls.perf")
+  t0=$(cpu_ticks "$GOPBX_PID")
   out=$(bench -mode calls -target "127.0.0.1:$GOPBX_SIP" -caller "$FIRST:pw$FIRST" -callee "$((FIRST + 1)):pw$((FIRST + 1))" \
     -calls "$CALLS" -concurrency "$CALL_CONC" -hold "$CALL_HOLD" -rtp=false)
   [ -n "${pp:-}" ] && waitpid "$pp"
-  perf_done=1
   echo "gopbx calls: $out" >&2
   R[g_calls|$run]=$out
   sleep 3
+  R[g_calls_cpu|$run]=$(($(cpu_ticks "$GOPBX_PID") - t0))
   R[g_socks1|$run]=$(socks "$GOPBX_PID")
+  # Inbound trunk calls, once the extension calls' last transactions (the
+  # CANCELs to the stale contact) have timed out.
+  setup_trunk
+  echo "gopbx idle after $(settle "$GOPBX_PID") s" >&2
+  pp=$(profile "$GOPBX_PID" 8 "$tmp/trunk.perf")
+  t0=$(cpu_ticks "$GOPBX_PID")
+  out=$(bench -mode calls -target "127.0.0.1:$GOPBX_SIP" -caller "$CARRIER_NUM" -caller-local "$CARRIER_IP" -did "$DID" \
+    -callee "$TRUNK_CALLEE:pw$TRUNK_CALLEE" -calls "$CALLS" -concurrency "$CALL_CONC" -hold "$CALL_HOLD" -rtp=false)
+  [ -n "${pp:-}" ] && waitpid "$pp"
+  perf_done=1
+  echo "gopbx inbound trunk calls: $out" >&2
+  R[g_trunk|$run]=$out
+  sleep 3
+  R[g_trunk_cpu|$run]=$(($(cpu_ticks "$GOPBX_PID") - t0))
   stop "$GOPBX_PID"
 
   # --- Kamailio: REGISTER, then calls --------------------------------------
@@ -214,6 +279,19 @@ ratio() { # ratio KEY_A KEY_B EXPR: mean(A)/mean(B)
   done
   python3 -c "print(f'{$a / $b:.2f}' if $b else 'n/a')"
 }
+cpu_call() { # cpu_call KEY: gopbx's CPU ms per answered call in each run (R[KEY_cpu|run] ticks), "a / b"
+  local out="" r
+  for r in $runs; do out+="${out:+ / }$(python3 -c "print(f'{${R[$1_cpu|$r]} * 10 / $(json "${R[$1|$r]}" Answered):.2f}')")"; done
+  echo "$out"
+}
+cpu_ratio() { # cpu_ratio KEY_A KEY_B: mean CPU per call of A over B's
+  local a=0 b=0 r
+  for r in $runs; do
+    a=$(python3 -c "print($a + ${R[$1_cpu|$r]} / $(json "${R[$1|$r]}" Answered))")
+    b=$(python3 -c "print($b + ${R[$2_cpu|$r]} / $(json "${R[$2|$r]}" Answered))")
+  done
+  python3 -c "print(f'{$a / $b:.2f}' if $b else 'n/a')"
+}
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 echo
 echo "Machine: $(nproc) vCPU, $cpu, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(uname -sr), kamailio $(kamailio -v | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p'), rtpengine $(dpkg-query -W -f '${Version}' rtpengine-daemon 2>/dev/null); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -240,6 +318,16 @@ echo "| calls/s | $(vals g_calls CPS %.0f) | $(vals k_calls CPS %.0f) | $(ratio 
 echo "| failed | $(vals g_calls Failed %d) | $(vals k_calls Failed %d) | |"
 echo "| setup p50 ms | $(vals g_calls 'SetupP50/1e6' %.1f) | $(vals k_calls 'SetupP50/1e6' %.1f) | $(ratio g_calls k_calls SetupP50) |"
 echo "| setup p99 ms | $(vals g_calls 'SetupP99/1e6' %.1f) | $(vals k_calls 'SetupP99/1e6' %.1f) | $(ratio g_calls k_calls SetupP99) |"
+echo
+echo "### Inbound trunk calls: carrier at $CARRIER_IP (IP_AUTH trunk, no digest) → DID → extension, $CALLS calls, $CALL_CONC at once, hold $CALL_HOLD, no RTP"
+echo
+echo "| figure | gopbx extension calls | gopbx inbound trunk calls | ratio trunk / extension | Kamailio extension calls (anchor) | ratio trunk / Kamailio |"
+echo "|---|---|---|---|---|---|"
+echo "| calls/s | $(vals g_calls CPS %.0f) | $(vals g_trunk CPS %.0f) | $(ratio g_trunk g_calls CPS) | $(vals k_calls CPS %.0f) | $(ratio g_trunk k_calls CPS) |"
+echo "| failed | $(vals g_calls Failed %d) | $(vals g_trunk Failed %d) | | $(vals k_calls Failed %d) | |"
+echo "| setup p50 ms | $(vals g_calls 'SetupP50/1e6' %.1f) | $(vals g_trunk 'SetupP50/1e6' %.1f) | $(ratio g_trunk g_calls SetupP50) | $(vals k_calls 'SetupP50/1e6' %.1f) | $(ratio g_trunk k_calls SetupP50) |"
+echo "| setup p99 ms | $(vals g_calls 'SetupP99/1e6' %.1f) | $(vals g_trunk 'SetupP99/1e6' %.1f) | $(ratio g_trunk g_calls SetupP99) | $(vals k_calls 'SetupP99/1e6' %.1f) | $(ratio g_trunk k_calls SetupP99) |"
+echo "| gopbx CPU per call, ms (utime+stime over the run and 3 s after, / answered) | $(cpu_call g_calls) | $(cpu_call g_trunk) | $(cpu_ratio g_trunk g_calls) | | |"
 for n in $MEDIA_CALLS; do
   echo
   echo "### Relayed media: $n concurrent G.711 calls, 20 ms both ways, steady window $WINDOW"
@@ -267,10 +355,10 @@ for r in $runs; do
   for n in $MEDIA_CALLS; do line+="; media $n calls ${R[gm_socks0|$n|$r]} → ${R[gm_socks1|$n|$r]}"; done
   echo "- $line"
 done
-if [ -f "$tmp/reg.perf" ] || [ -f "$tmp/calls.perf" ]; then
+if [ -f "$tmp/reg.perf" ] || [ -f "$tmp/calls.perf" ] || [ -f "$tmp/trunk.perf" ]; then
   echo
   echo "### Where gopbx's CPU goes (perf, run 1, cumulative, gopbx/sqlite frames)"
-  for p in reg calls; do
+  for p in reg calls trunk; do
     [ -f "$tmp/$p.perf" ] || continue
     echo
     echo "$p:"

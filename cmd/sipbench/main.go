@@ -7,7 +7,10 @@
 //	  at once over -agents sockets;
 //	calls: registers a callee extension that answers every call and places
 //	  -calls calls to it from a caller extension (INVITE with digest
-//	  authentication, ACK, BYE), with G.711 RTP both ways if -rtp;
+//	  authentication, ACK, BYE), with G.711 RTP both ways if -rtp; with
+//	  -did, the caller plays a carrier on an IP-authenticated trunk: -caller
+//	  is a number without a password, its calls come from -caller-local and
+//	  go to the DID, which the PBX's inbound rule routes to the callee;
 //	media: calls with RTP, where all -calls calls are up at once for a
 //	  steady -window in which RTP loss and the CPU time and memory of the
 //	  -watch processes are measured.
@@ -15,6 +18,8 @@
 //	sipbench -mode register -target 127.0.0.1:5060 -domain acme.test -first 10000 -users 10000 -password 'pw{ext}'
 //	sipbench -target 127.0.0.1:5060 -domain acme.test -caller 101:secret -callee 102:secret \
 //		-calls 1000 -concurrency 100 -hold 5s -rtp
+//	sipbench -target 127.0.0.1:5060 -domain acme.test -caller 14155550123 -caller-local 127.0.0.2 \
+//		-did 15550100 -callee 102:secret -calls 1000 -concurrency 100
 //	sipbench -mode media -target ... -calls 500 -rate 200 -hold 15s -window 8s -watch PID
 //
 // -json prints the report as JSON (for scripts) instead of a line of text.
@@ -58,8 +63,9 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&mode, "mode", "calls", "register, calls or media")
 	fs.StringVar(&cfg.Target, "target", "127.0.0.1:5060", "the PBX's UDP SIP address")
 	fs.StringVar(&cfg.Domain, "domain", "", "the tenant's SIP domain")
-	fs.StringVar(&caller, "caller", "", "caller extension:password")
+	fs.StringVar(&caller, "caller", "", "caller extension:password, or a number alone: no credentials (a carrier, with -did)")
 	fs.StringVar(&callee, "callee", "", "callee extension:password (registered by sipbench)")
+	fs.StringVar(&cfg.DID, "did", "", "call this number, which the PBX routes to the callee, instead of the callee's extension")
 	fs.IntVar(&cfg.Calls, "calls", 100, "calls to place")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 10, "calls up at once (register: transactions open at once)")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "new calls per second (0: as fast as concurrency allows)")
@@ -68,6 +74,7 @@ func run(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Window, "window", 0, "media: steady window measured once all calls are up")
 	fs.StringVar(&watch, "watch", "", "pids (comma separated) whose CPU and memory to sample over the window")
 	fs.StringVar(&cfg.LocalIP, "local", "127.0.0.1", "local address to bind")
+	fs.StringVar(&cfg.CallerIP, "caller-local", "", "local address of the caller's sockets (default: -local); a carrier calls from its trunk's address")
 	fs.IntVar(&rcfg.First, "first", 10000, "register: first extension")
 	fs.IntVar(&rcfg.Users, "users", 10000, "register: how many extensions from -first")
 	fs.StringVar(&rcfg.Password, "password", "pw{ext}", "register: SIP password pattern, {ext} is the extension")
@@ -118,8 +125,8 @@ func run(ctx context.Context, args []string) error {
 		return fmt.Errorf("-mode: want register, calls or media, got %q", mode)
 	}
 	var ok bool
-	if cfg.Caller, cfg.CallerPassword, ok = strings.Cut(caller, ":"); !ok {
-		return errors.New("-caller ext:password is required")
+	if cfg.Caller, cfg.CallerPassword, ok = strings.Cut(caller, ":"); !ok && (cfg.DID == "" || caller == "") {
+		return errors.New("-caller ext:password is required (a number alone with -did)")
 	}
 	if cfg.Callee, cfg.CalleePassword, ok = strings.Cut(callee, ":"); !ok {
 		return errors.New("-callee ext:password is required")
