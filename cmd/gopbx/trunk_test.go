@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,6 +262,24 @@ func TestTrunkRoutingThroughKamailio(t *testing.T) {
 		call(ext103, "sip:911@acme.test")
 		if req := <-sos.Incoming(); req.Recipient.User != "911" || req.From().Address.User != didB {
 			t.Errorf("emergency phone got R-URI %s From %s", req.Recipient.String(), req.From().Value())
+		}
+	})
+
+	t.Run("IP trunk over TCP", func(t *testing.T) {
+		if st := apiCall(t, e.m, "POST", "/api/providers/"+e.ipTrunk, e.sys, map[string]any{"transport": "TCP"}, nil); st/100 != 2 {
+			t.Fatalf("switch the IP trunk to TCP: %d", st)
+		}
+		defer apiCall(t, e.m, "POST", "/api/providers/"+e.ipTrunk, e.sys, map[string]any{"transport": "UDP"}, nil)
+		call(ext103, "sip:011"+pstnIntl+"@acme.test")
+		req := <-intl.Incoming()
+		tcp := false
+		for _, h := range req.GetHeaders("Via") {
+			if v, ok := h.(*sip.ViaHeader); ok && strings.EqualFold(v.Transport, "TCP") {
+				tcp = true
+			}
+		}
+		if !tcp || req.From().Address.User != didB {
+			t.Errorf("INVITE through the TCP trunk: From %s, Via %v", req.From().Value(), req.GetHeaders("Via"))
 		}
 	})
 
