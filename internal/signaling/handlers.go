@@ -69,6 +69,10 @@ func (s *Server) serve(ctx context.Context, req *sip.Request, tx sip.ServerTrans
 		s.respond(tx, s.optionsResponse(req))
 		return
 	}
+	if req.Method == sip.SUBSCRIBE && inDialog(req) {
+		s.resubscribe(ctx, req, tx)
+		return
+	}
 	if inDialog(req) || req.Method == sip.ACK || req.Method == sip.CANCEL || req.Method == sip.BYE ||
 		req.Method == sip.PRACK || req.Method == sip.UPDATE || req.Method == sip.INFO || req.Method == sip.NOTIFY {
 		s.inDialog(ctx, req, tx)
@@ -80,9 +84,10 @@ func (s *Server) serve(ctx context.Context, req *sip.Request, tx sip.ServerTrans
 	case sip.INVITE:
 		s.invite(ctx, req, tx)
 	default:
-		// MESSAGE, SUBSCRIBE, REFER and PUBLISH outside a dialog: only an
+		// MESSAGE, REFER and PUBLISH outside a dialog: only an
 		// authenticated caller learns that they are not served yet.
-		_, _, res := s.authenticate(ctx, req)
+		// SUBSCRIBE serves message-summary (mwi.go) and refuses other events.
+		tenant, user, res := s.authenticate(ctx, req)
 		if res == nil && s.guard.isBlocked(sourceIP(req)) {
 			return
 		}
@@ -91,7 +96,7 @@ func (s *Server) serve(ctx context.Context, req *sip.Request, tx sip.ServerTrans
 			return
 		}
 		if req.Method == sip.SUBSCRIBE {
-			s.respond(tx, sip.NewResponseFromRequest(req, 489, "Bad Event", nil))
+			s.subscribe(ctx, req, tx, tenant, user)
 			return
 		}
 		s.respond(tx, sip.NewResponseFromRequest(req, sip.StatusNotImplemented, "Not Implemented", nil))

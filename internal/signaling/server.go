@@ -37,6 +37,7 @@ type Server struct {
 	calls   atomic.Pointer[callsBox]
 	trunks  atomic.Pointer[trunksBox]
 	accts   atomic.Pointer[accountsBox]
+	mwi     mwiState // message-summary subscriptions (mwi.go)
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
