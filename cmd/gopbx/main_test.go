@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ func mustRunMain(t *testing.T, extra ...string) *Main {
 	m.Stdout = &out
 	args := append([]string{"--data", t.TempDir(), "--api-listen", "127.0.0.1:0", "--api-insecure-http",
 		"--provision-listen", "127.0.0.1:0", "--sip-udp", "127.0.0.1:0", "--sip-tcp", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0",
-		"--admin-password", "Admin#12345", "--log-level", "error"}, extra...)
+		"--admin-password", "Admin#12345", "--log-level", testLogLevel()}, extra...)
 	if err := m.ParseFlags(args, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
@@ -177,4 +178,13 @@ func TestMainErrors(t *testing.T) {
 	if m.Config.APIListen != "127.0.0.1:2" || m.Config.LogLevel != "debug" {
 		t.Fatalf("config %+v", m.Config)
 	}
+}
+
+// testLogLevel is the servers' log level in tests: error, or what
+// $GOPBX_TEST_LOG_LEVEL says when a failure needs the logs.
+func testLogLevel() string {
+	if l := os.Getenv("GOPBX_TEST_LOG_LEVEL"); l != "" {
+		return l
+	}
+	return "error"
 }

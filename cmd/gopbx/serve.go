@@ -43,6 +43,8 @@ type Main struct {
 	wg      sync.WaitGroup
 	closers []func() error
 	calls   *call.Manager // hung up (or drained) on Close before the listeners' context ends
+	// mwi tells phones of waiting messages; set before the SIP edge serves.
+	mwi MWI
 }
 
 // NewMain returns a Main with the default configuration.
@@ -82,7 +84,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 
-	m.API = api.New(api.Config{Version: Version, RateLimit: c.APIRateLimit, TokenTTL: c.TokenTTL, Hash: hash}, m.DB, m.Log, m.Now)
+	m.API = api.New(api.Config{Version: Version, RateLimit: c.APIRateLimit, TokenTTL: c.TokenTTL, Hash: hash, Data: c.Data}, m.DB, m.Log, m.Now)
 	if m.apiLn, err = listen(c.APIListen, "api"); err != nil {
 		return err
 	}

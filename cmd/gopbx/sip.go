@@ -45,6 +45,9 @@ func (m *Main) startSIP(ctx context.Context) error {
 	}
 	m.SIP = srv
 	m.closers = append(m.closers, srv.Close)
+	// The voicemail app reports mailbox changes; the edge turns them into
+	// message-summary NOTIFYs.
+	m.mwi = srv
 
 	host, err := m.advertisedIP(srv)
 	if err != nil {
@@ -97,11 +100,15 @@ func (m *Main) startSIP(ctx context.Context) error {
 		return err
 	}
 	tr := trunks{reg}
-	router := routing.New(routing.Deps{Store: m.DB, Trunks: tr, Now: m.Now, Logger: m.Log.With("component", "routing")})
+	vm, err := m.startApps()
+	if err != nil {
+		return err
+	}
+	router := routing.New(routing.Deps{Store: m.DB, Trunks: tr, Now: m.Now, Logger: m.Log.With("component", "routing"), Voicemail: vm})
 	mgr, err := call.New(call.Deps{
 		Logger: m.Log.With("component", "call"), Now: m.Now,
 		Client: srv.Client(), Locator: srv.Registrar(), Users: m.DB, CDRs: m.DB, NewID: m.DB.NewID,
-		Ports: pool, MediaIP: host, Contacts: contacts, Router: router,
+		Ports: pool, MediaIP: host, Contacts: contacts, Router: router, Codecs: codecs,
 		RingTimeout: c.RingTimeout, MediaTimeout: c.MediaTimeout,
 	})
 	if err != nil {
@@ -114,6 +121,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 	// written) before the SIP edge stops.
 	m.calls = mgr
 	m.API.AttachSIP(api.SIP{Registrations: srv.Registrar(), ReloadIPFilters: srv.ReloadIPFilters, Calls: mgr, Trunks: tr,
+		MailboxChanged: srv.MailboxChanged,
 		ConfigChanged: func(tenant pbx.TenantID, trunksChanged bool) {
 			router.Changed(tenant)
 			if trunksChanged {

@@ -35,6 +35,10 @@ var extraFields = map[string]string{
 	"GET /providers/{}/status response last_status_code":    "not in PortSIP's status",
 	"GET /providers/{}/status response expires_at":          "not in PortSIP's status",
 	"GET /providers/{}/status response live_calls":          "not in PortSIP's status",
+	// A whole operation we serve that PortSIP's document lacks: a
+	// voicemail's file_url has to point somewhere, and PortSIP names no
+	// path that serves it.
+	"GET /voicemails/{}/download": "serves a voicemail's file_url",
 }
 
 // TestOpenAPIMatchesPortSIP checks the document our server publishes against
@@ -76,7 +80,9 @@ func TestOpenAPIMatchesPortSIP(t *testing.T) {
 		op := ourOps[key]
 		sop, ok := specOps[key]
 		if !ok {
-			t.Errorf("%s: not an operation of PortSIP's API", key)
+			if _, extra := extraFields[key]; !extra {
+				t.Errorf("%s: not an operation of PortSIP's API", key)
+			}
 			continue
 		}
 		compareSchema(t, key+" request", fields(ours, requestSchema(op)), fields(spec, requestSchema(sop)))

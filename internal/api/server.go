@@ -37,6 +37,7 @@ type Config struct {
 	LoginFailWindow time.Duration
 	LoginBlock      time.Duration
 	Hash            HashParams
+	Data            string // the data folder: uploads, files and voicemail audio live under it
 }
 
 func (c *Config) setDefaults() {
@@ -133,6 +134,11 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerOutboundRules,
 		s.registerExports,
 		s.registerNotification,
+		s.registerVoicemails,
+		s.registerVoicemailServer,
+		s.registerFiles,
+		s.registerBlobs,
+		s.registerGreetings,
 	} {
 		register()
 	}

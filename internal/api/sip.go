@@ -36,6 +36,10 @@ type SIP struct {
 	// changed (tenant 0: every tenant's); trunks is true when trunks
 	// themselves changed and must be reloaded (registrations, keep-alives).
 	ConfigChanged func(tenant pbx.TenantID, trunks bool)
+	// MailboxChanged tells the SIP side that user's mailbox changed (a
+	// message read, unread or deleted), so that its message waiting
+	// indication follows.
+	MailboxChanged func(ctx context.Context, tenant pbx.TenantID, user pbx.ID)
 }
 
 // TrunkStatus is a trunk's live state as the SIP side knows it.

@@ -9,5 +9,7 @@
 // through; the PBX resends its own 2xx and reliable provisionals over UDP
 // (clock.go, retransmit.go); requests toward a phone on TCP or TLS go over
 // the connection the phone opened (flow.go); and a REFER from either phone
-// is a blind transfer the PBX carries out itself (refer.go).
+// is a blind transfer the PBX carries out itself (refer.go), or with
+// Replaces an attended transfer that joins the phone's two other parties
+// (replaces.go).
 package call

@@ -86,6 +86,8 @@ type envOpts struct {
 	clock *call.FakeClock
 	// router, when set, decides where calls go.
 	router call.Router
+	// codecs makes apps' codecs (call.Deps.Codecs).
+	codecs func(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err error)
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -146,7 +148,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 			"TCP": {Scheme: "sip", Host: tcpAddr.Addr().String(), Port: int(tcpAddr.Port()), UriParams: sip.HeaderParams{{K: "transport", V: "tcp"}}},
 		},
 		RingTimeout: o.ring, MediaTimeout: o.mediaTimeout, MinSessionExpires: o.minSE, SessionExpires: o.sessionExpires,
-		Router: o.router,
+		Router: o.router, Codecs: o.codecs,
 	}
 	if o.clock != nil {
 		deps.Now = o.clock.Now

@@ -27,9 +27,18 @@ func (s *session) inDialog(ctx context.Context, side media.Side, req *sip.Reques
 	case sip.PRACK:
 		s.prackFrom(side, req, tx)
 	case sip.REFER:
+		if s.hasApp() {
+			// An app's caller has nobody to transfer.
+			respond(tx, req, sip.StatusForbidden, "Forbidden")
+			return
+		}
 		s.referFrom(ctx, side, req, tx)
 	case sip.INVITE, sip.UPDATE, sip.INFO, sip.MESSAGE, sip.NOTIFY, sip.OPTIONS:
 		if (req.Method == sip.INVITE || req.Method == sip.UPDATE) && s.m.tooSmall(tx, req) {
+			return
+		}
+		if s.hasApp() {
+			s.appRequest(req, tx)
 			return
 		}
 		if req.Method == sip.UPDATE && len(req.Body()) == 0 {

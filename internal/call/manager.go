@@ -56,6 +56,10 @@ type Deps struct {
 	// Router decides where each new call goes; nil rings the dialled
 	// extension of the caller's tenant.
 	Router Router
+	// Codecs makes one stream's encoder, decoder and DTMF receiver for a
+	// codec name (PCMU, PCMA, G722), for calls an App answers; nil
+	// leaves apps without media.
+	Codecs func(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err error)
 	// NewID returns session IDs (store.DB.NewID).
 	NewID func() pbx.ID
 	// Ports hands out the relay's sockets.
@@ -179,6 +183,10 @@ func (m *Manager) Invite(ctx context.Context, origin Origin, req *sip.Request, t
 			respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 			return
 		}
+	}
+	if v, ok := replaceHeader(req); ok {
+		m.inviteReplaces(ctx, origin, req, tx, v) // replaceinvite.go
+		return
 	}
 	if m.tooSmall(tx, req) {
 		return

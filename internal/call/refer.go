@@ -3,7 +3,6 @@ package call
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -23,8 +22,8 @@ import (
 // a BYE, and the call so far is recorded with end reason
 // BLIND_TRANSFER_COMPLETED; the rest of the call gets a CDR of its own.
 // When the target fails, the referrer hears why and the call goes on.
-// The transfer calls the target's first contact only; Refer-To with
-// Replaces (attended transfer) is answered 501.
+// The transfer calls the target's first contact only. A Refer-To with
+// Replaces is an attended transfer (replaces.go).
 
 // referFrom handles a REFER from side's phone.
 func (s *session) referFrom(ctx context.Context, side media.Side, req *sip.Request, tx sip.ServerTransaction) {
@@ -36,13 +35,17 @@ func (s *session) referFrom(ctx context.Context, side media.Side, req *sip.Reque
 		respond(tx, req, sip.StatusBadRequest, "Missing Refer-To")
 		return
 	}
+	if r, ok, err := referReplaces(h.Value()); ok {
+		if err != nil {
+			respond(tx, req, sip.StatusBadRequest, "Bad Replaces")
+			return
+		}
+		s.referWithReplaces(side, r, req, tx) // attended transfer (replaces.go)
+		return
+	}
 	target, err := contactURI(h.Value())
 	if err != nil || target.User == "" {
 		respond(tx, req, sip.StatusBadRequest, "Bad Refer-To")
-		return
-	}
-	if strings.Contains(strings.ToLower(h.Value()), "replaces=") {
-		respond(tx, req, sip.StatusNotImplemented, "Attended Transfer Not Implemented")
 		return
 	}
 	s.mu.Lock()

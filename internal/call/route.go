@@ -36,6 +36,15 @@ type Plan struct {
 	Callee string
 	// Extension, when set, is the extension number of Tenant to ring.
 	Extension string
+	// App, when set, answers the call itself (voicemail, IVR); Target is
+	// what it acts for (the voicemail box).
+	App    App
+	Target string
+	// Unanswered, when set, takes an extension call that no phone
+	// answers: busy, no answer before the ring timeout, or no phone
+	// registered (PortSIP's forward-to-voicemail rules). Target is its
+	// target too.
+	Unanswered App
 	// Anonymous withholds the caller's identity from the phones rung (RFC
 	// 3323: the PBX is the privacy service): their INVITE's From is
 	// "Anonymous" <sip:anonymous@anonymous.invalid>. The CDR keeps the

@@ -85,6 +85,12 @@ type session struct {
 	routes []TrunkRoute
 	// anonymous hides the caller from the phones rung (Plan.Anonymous).
 	anonymous bool
+	// app answers the call itself; unanswered takes it when no phone
+	// does; target is what either acts for (Plan.App, Plan.Unanswered,
+	// Plan.Target). endpoint is the media of a call an app answered.
+	app, unanswered App
+	target          string
+	endpoint        *media.Endpoint
 }
 
 func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req *sip.Request, tx sip.ServerTransaction) (*session, int, error) {
@@ -94,7 +100,8 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 	tenant := plan.Tenant.ID
 	rec := newCDR(origin, plan, req)
 	var legs []*leg
-	if plan.Extension != "" {
+	app := plan.App
+	if app == nil && plan.Extension != "" {
 		number := plan.Extension
 		callee, err := m.d.Users.UserByExtension(ctx, tenant, number)
 		if err != nil {
@@ -118,9 +125,12 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 			legs = append(legs, &leg{binding: b})
 		}
 		if len(legs) == 0 {
-			return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("%s has no contacts in tenant", number)
+			if plan.Unanswered == nil {
+				return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("%s has no contacts in tenant", number)
+			}
+			app = plan.Unanswered // offline: straight to voicemail
 		}
-	} else {
+	} else if app == nil {
 		if len(plan.Trunks) == 0 {
 			return nil, sip.StatusNotFound, fmt.Errorf("no route for %s", req.Recipient.User)
 		}
@@ -128,15 +138,18 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 	}
 	id := m.d.NewID()
 	s := &session{
-		m:         m,
-		id:        id,
-		tenant:    plan.Tenant,
-		req:       req,
-		tx:        tx,
-		answered:  make(chan struct{}),
-		acked:     make(chan struct{}),
-		routes:    plan.Trunks,
-		anonymous: plan.Anonymous,
+		m:          m,
+		id:         id,
+		tenant:     plan.Tenant,
+		req:        req,
+		tx:         tx,
+		answered:   make(chan struct{}),
+		acked:      make(chan struct{}),
+		routes:     plan.Trunks,
+		anonymous:  plan.Anonymous,
+		app:        app,
+		unanswered: plan.Unanswered,
+		target:     plan.Target,
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.log = m.log.With("tenant", tenant, "session_id", id, "call_id", callID(req))
@@ -174,6 +187,25 @@ func (s *session) run() {
 		}
 	}()
 	s.respondA(sip.StatusTrying, "Trying", nil)
+	if s.app != nil {
+		if !m.addSession(s) {
+			s.log.Info("call rejected", "reason", "tenant at max concurrent calls", "max", s.tenant.MaxConcurrentCalls)
+			s.reject(sip.StatusServiceUnavailable)
+			return
+		}
+		registered = true
+		key := dialogKey(s.a.callID, s.a.localTag)
+		s.keys = append(s.keys, key)
+		m.addDialog(key, dialogRef{s: s, side: media.A})
+		if !s.tx.OnCancel(func(*sip.Request) {
+			m.goWait(func() { s.hangup(s.ctx, EndCancelled) })
+		}) {
+			s.hangup(s.ctx, EndCancelled)
+			return
+		}
+		s.serveApp(s.app, s.target)
+		return
+	}
 
 	var offer []byte
 	if body := s.req.Body(); len(body) > 0 {
@@ -431,9 +463,45 @@ func (s *session) onLegFailed(l *leg, code int) {
 		return
 	}
 	final := finalCode(s.codes)
+	if s.unanswered != nil && unansweredCode(final) {
+		s.mu.Unlock()
+		s.log.Info("no phone answered, handing the call to its app", "status", final)
+		s.serveApp(s.unanswered, s.target)
+		return
+	}
 	s.state = ended
 	s.rec.StatusCode = final
 	s.respondA(final, reasonFor(final), nil)
+	close(s.answered)
+	s.mu.Unlock()
+	s.finish()
+}
+
+// unansweredCode reports whether an extension call that failed with code
+// counts as unanswered (busy, no answer, unavailable), which an Unanswered
+// app takes, rather than refused (declined, cancelled).
+func unansweredCode(code int) bool {
+	switch code {
+	case sip.StatusBusyHere, 600, sip.StatusTemporarilyUnavailable, sip.StatusRequestTimeout, sip.StatusNotFound:
+		return true
+	}
+	return false
+}
+
+// endRinging ends a call that never got answered with code for the
+// caller, and records it.
+func (s *session) endRinging(code int) {
+	s.mu.Lock()
+	if s.state != ringing {
+		s.mu.Unlock()
+		return
+	}
+	s.state = ended
+	s.rec.StatusCode = code
+	for _, l := range s.legs {
+		l.cancel()
+	}
+	s.respondA(code, reasonFor(code), nil)
 	close(s.answered)
 	s.mu.Unlock()
 	s.finish()
@@ -445,6 +513,12 @@ func (s *session) giveUp(code int, why string) {
 	s.mu.Lock()
 	if s.state != ringing {
 		s.mu.Unlock()
+		return
+	}
+	if s.unanswered != nil && unansweredCode(code) {
+		s.mu.Unlock()
+		s.log.Info("call not answered, handing it to its app", "reason", why)
+		s.serveApp(s.unanswered, s.target) // cancels the legs
 		return
 	}
 	s.state = ended
@@ -487,14 +561,17 @@ func (s *session) hangup(ctx context.Context, reason EndReason) {
 	case answered:
 		s.state = ended
 		s.rec.EndReason = reason
-		byeA := s.a.newRequest(sip.BYE, nil, "")
-		byeB := s.b.newRequest(sip.BYE, nil, "")
+		byes := []*sip.Request{s.a.newRequest(sip.BYE, nil, "")}
+		if s.b != nil { // an app's call has no side B
+			byes = append(byes, s.b.newRequest(sip.BYE, nil, ""))
+		}
 		s.mu.Unlock()
 		s.finish()
 		var wg sync.WaitGroup
-		wg.Add(2)
-		go func() { defer wg.Done(); s.send(ctx, byeA) }()
-		go func() { defer wg.Done(); s.send(ctx, byeB) }()
+		for _, bye := range byes {
+			wg.Add(1)
+			go func() { defer wg.Done(); s.send(ctx, bye) }()
+		}
 		wg.Wait()
 		return
 	}
@@ -523,6 +600,11 @@ func (s *session) byeFrom(ctx context.Context, side media.Side) {
 	s.rec.EndReason = EndCalleeDisconnected
 	if side == s.callerSide {
 		s.rec.EndReason = EndCallerDisconnected
+	}
+	if other == nil { // the caller left an app
+		s.mu.Unlock()
+		s.finish()
+		return
 	}
 	bye := other.newRequest(sip.BYE, nil, "")
 	s.mu.Unlock()
@@ -590,6 +672,12 @@ func (s *session) finish() {
 	}
 	s.m.removeSession(s, keys)
 	s.closeRelays()
+	s.mu.Lock()
+	ep := s.endpoint
+	s.mu.Unlock()
+	if ep != nil {
+		ep.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
 	if err := s.m.d.CDRs.CreateCDR(ctx, s.tenant.ID, &rec); err != nil {

@@ -37,6 +37,8 @@ type tenantConfig struct {
 	// countries are the country calling codes international calls may
 	// reach; empty allows every country.
 	countries []string
+	// voicemailNumber is the tenant's voicemail service number.
+	voicemailNumber string
 }
 
 // The JSON shapes below are the ones internal/api writes into the store

@@ -85,16 +85,17 @@ func (r *Router) fromTrunk(ctx context.Context, o call.Origin, req *sip.Request)
 	case dialplan.Hangup:
 		return reject(p, sip.StatusGlobalDecline, "inbound rule hangs up"), nil
 	case dialplan.ForwardToVoicemail:
-		return toVoicemail(p, m.dest.Number), nil
+		return r.toVoicemail(p, m.dest.Number), nil
 	}
 	number := m.dest.Number
 	if number == "" {
 		return reject(p, sip.StatusNotFound, "inbound rule has no number"), nil
 	}
-	if ok, err := r.isExtension(ctx, tc, number); err != nil {
+	if callee, ok, err := r.extension(ctx, tc, number); err != nil {
 		return call.Plan{}, err
 	} else if ok {
 		p.Extension = number
+		r.unanswered(&p, callee)
 		return p, nil
 	}
 	return r.forwardOut(tc, p, number, caller, name, anon), nil
@@ -148,13 +149,16 @@ func (r *Router) forwardOut(tc *tenantConfig, p call.Plan, number, caller, name 
 	})
 }
 
-// toVoicemail is where an inbound rule's FORWARD_TO_VOICEMAIL goes. There
-// is no voicemail yet, so the call is refused with 480 (Temporarily
-// Unavailable), the status a caller's carrier treats as "try later". box is
-// the extension whose voicemail would take the call; the voicemail issue
-// replaces this function.
-func toVoicemail(p call.Plan, box string) call.Plan {
-	return reject(p, sip.StatusTemporarilyUnavailable, "voicemail not available yet")
+// toVoicemail sends a call to box's voicemail: the voicemail App answers
+// it and records a message. Without voicemail the call is refused with 480
+// (Temporarily Unavailable), the status a caller's carrier treats as "try
+// later".
+func (r *Router) toVoicemail(p call.Plan, box string) call.Plan {
+	if r.d.Voicemail == nil || box == "" {
+		return reject(p, sip.StatusTemporarilyUnavailable, "no voicemail")
+	}
+	p.App, p.Target, p.Extension = r.d.Voicemail.Deposit(), box, ""
+	return p
 }
 
 // blacklisted reports whether caller is on the tenant's blacklist at now,

@@ -23,10 +23,15 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 	if err != nil {
 		return call.Plan{}, err
 	}
-	if ok, err := r.isExtension(ctx, tc, number); err != nil {
+	if number == tc.voicemailNumber && r.d.Voicemail != nil {
+		return call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, App: r.d.Voicemail.Mailbox(), Target: o.User.ExtensionNumber,
+			Callee: number}, nil
+	}
+	if callee, ok, err := r.extension(ctx, tc, number); err != nil {
 		return call.Plan{}, err
 	} else if ok {
 		p := call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Extension: number, Anonymous: anonymous(req)}
+		r.unanswered(&p, callee)
 		pol, err := r.policy(ctx, tc.tenant.ID, o.User)
 		if err != nil {
 			return call.Plan{}, err
@@ -45,7 +50,7 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 		normalized: n,
 		groups:     tc.userGroups[o.User.ID],
 		base: call.TrunkCall{CallerNum: o.User.ExtensionNumber, CallerName: o.User.DisplayName, Domain: tc.tenant.Domain,
-			Anonymous: us.AnonymousOutboundCalls || anonymous(req)},
+			Anonymous: us.AnonymousOutboundCalls || (us.DeliveryOutboundCID != nil && !*us.DeliveryOutboundCID) || anonymous(req)},
 		callerID: us.callerID,
 		plan:     call.Plan{Tenant: tc.tenant, Direction: call.OutboundCall, Callee: number},
 	}
@@ -92,21 +97,44 @@ func (tc *tenantConfig) countryAllowed(normalized string) bool {
 	return false
 }
 
-// isExtension reports whether number is the extension of a user of the
-// tenant. Only users are looked up: ring groups, queues and the other
-// owners of the extension namespace have no call handling yet.
-func (r *Router) isExtension(ctx context.Context, tc *tenantConfig, number string) (bool, error) {
+// extension returns the user whose extension number is number. Only users
+// are looked up: ring groups, queues and the other owners of the extension
+// namespace have no call handling yet.
+func (r *Router) extension(ctx context.Context, tc *tenantConfig, number string) (pbx.User, bool, error) {
 	if number == "" {
-		return false, nil
+		return pbx.User{}, false, nil
 	}
-	_, err := r.d.Store.UserByExtension(ctx, tc.tenant.ID, number)
+	u, err := r.d.Store.UserByExtension(ctx, tc.tenant.ID, number)
 	switch pbx.ErrorCode(err) {
 	case "":
-		return true, nil
+		return u, true, nil
 	case pbx.ENOTFOUND:
-		return false, nil
+		return pbx.User{}, false, nil
 	}
-	return false, fmt.Errorf("look up extension %s of tenant %s: %w", number, tc.tenant.ID, err)
+	return pbx.User{}, false, fmt.Errorf("look up extension %s of tenant %s: %w", number, tc.tenant.ID, err)
+}
+
+// unanswered sets the plan's Unanswered app to the callee's voicemail when
+// its no-answer forward rule (available_no_answer_forward_rule) asks for it
+// or is not set: an unanswered call goes to voicemail, as a phone user
+// expects and PortSIP does for a new user. Busy and offline calls follow
+// the same rule; their own rules (busy_*, offline_*) are not read yet.
+func (r *Router) unanswered(p *call.Plan, callee pbx.User) {
+	if r.d.Voicemail == nil {
+		return
+	}
+	var rules struct {
+		NoAnswer *struct {
+			Action string `json:"action"`
+		} `json:"available_no_answer_forward_rule"`
+	}
+	if len(callee.Settings) > 0 {
+		json.Unmarshal(callee.Settings, &rules)
+	}
+	if rules.NoAnswer != nil && rules.NoAnswer.Action != "" && rules.NoAnswer.Action != "FORWARD_TO_VOICEMAIL" {
+		return
+	}
+	p.Unanswered, p.Target = r.d.Voicemail.Deposit(), callee.ExtensionNumber
 }
 
 // outCall is an outbound call about to be matched against a table.
@@ -227,7 +255,10 @@ func (r *Router) policy(ctx context.Context, tenant pbx.TenantID, u pbx.User) (c
 // that outbound routing reads.
 type userSettings struct {
 	AnonymousOutboundCalls bool `json:"anonymous_outbound_calls"`
-	OutboundCallerIDs      []struct {
+	// DeliveryOutboundCID false withholds the caller ID on outbound calls,
+	// like anonymous_outbound_calls (PortSIP's default is true).
+	DeliveryOutboundCID *bool `json:"delivery_outbound_cid"`
+	OutboundCallerIDs   []struct {
 		ProviderID string `json:"provider_id"`
 		CallerID   string `json:"caller_id"`
 		Preferred  bool   `json:"preferred"`

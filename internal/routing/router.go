@@ -23,6 +23,10 @@ type Store interface {
 	UserRole(ctx context.Context, tenant pbx.TenantID, id pbx.ID) (pbx.Role, json.RawMessage, error)
 	Provider(ctx context.Context, tenant pbx.TenantID, id pbx.ID) (store.Provider, error)
 	ProviderAssignees(ctx context.Context, id pbx.ID) ([]store.ProviderAssignee, error)
+	// Setting reads a stored setting: the tenant's voicemail server
+	// ("voicemail:<tenant id>", written by the API) gives its service
+	// number.
+	Setting(ctx context.Context, name string, v any) error
 }
 
 // Trunks knows each trunk's SIP parameters: how to build an outgoing
@@ -45,7 +49,22 @@ type Deps struct {
 	// Shuffle orders the routes of RANDOMLY outbound rules; nil means
 	// math/rand/v2's. Tests pass a deterministic one.
 	Shuffle func(n int, swap func(i, j int))
+	// Voicemail is the voicemail application; nil leaves calls without
+	// voicemail (forwards to it are refused with 480).
+	Voicemail Voicemail
 }
+
+// Voicemail is what routing needs of the voicemail application: the App
+// that takes a message (its call's Target is the box), and the App of the
+// voicemail service number.
+type Voicemail interface {
+	Deposit() call.App
+	Mailbox() call.App
+}
+
+// VoicemailNumber is the voicemail service number where the tenant chose
+// none, PortSIP's default (/voicemail extension_number).
+const VoicemailNumber = "777"
 
 // Router implements call.Router. It is safe for concurrent use; Route may
 // run on any number of goroutines while Changed is called.
@@ -107,7 +126,15 @@ func (r *Router) tenant(ctx context.Context, id pbx.TenantID) (*tenantConfig, er
 		if err != nil {
 			return nil, fmt.Errorf("compile routing of tenant %s: %w", id, err)
 		}
-		return compile(c, r.d.Shuffle, r.log.With("tenant", id)), nil
+		tc := compile(c, r.d.Shuffle, r.log.With("tenant", id))
+		vm := struct {
+			Number string `json:"extension_number"`
+		}{Number: VoicemailNumber}
+		if err := r.d.Store.Setting(ctx, "voicemail:"+id.String(), &vm); err != nil {
+			return nil, fmt.Errorf("compile routing of tenant %s: %w", id, err)
+		}
+		tc.voicemailNumber = vm.Number
+		return tc, nil
 	})
 }
 

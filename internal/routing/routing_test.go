@@ -258,6 +258,11 @@ func TestOutboundCallerIDAndAnonymous(t *testing.T) {
 		if got := f.trunks.lastCalls(); got[0].Anonymous {
 			t.Errorf("plain call is anonymous: %+v", got[0])
 		}
+		hidden := user(t, f.db.DB, f.a.ID, "106", pbx.RoleStandardUser, obj{"delivery_outbound_cid": false})
+		f.dial(t, hidden, "9123")
+		if got := f.trunks.lastCalls(); !got[0].Anonymous {
+			t.Errorf("delivery_outbound_cid false did not withhold the caller ID: %+v", got[0])
+		}
 
 		f.trunks.disabled[f.p1] = true
 		if got := trunkNames(f.dial(t, f.alice, "9123")); len(got) != 1 || got[0] != "p2:0123" {
@@ -570,6 +575,41 @@ func TestCallPolicies(t *testing.T) {
 		}
 		if p := f.dial(t, f.bob, "+33142685300"); p.Reject != 403 || p.Reason != "country code not allowed" {
 			t.Errorf("call to a country not allowed: %+v", p)
+		}
+	})
+}
+
+// fakeVoicemail is routing.Voicemail with apps that say which they are.
+type fakeVoicemail struct{}
+
+type namedApp string
+
+func (namedApp) Serve(context.Context, *call.AppCall) error { return nil }
+
+func (fakeVoicemail) Deposit() call.App { return namedApp("deposit") }
+func (fakeVoicemail) Mailbox() call.App { return namedApp("mailbox") }
+
+// TestVoicemailRouting checks the voicemail service number, the
+// unanswered-call fallback by the callee's forward rule, and inbound rules
+// forwarding to voicemail.
+func TestVoicemailRouting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.router = routing.New(routing.Deps{Store: f.db, Trunks: f.trunks, Now: func() time.Time { return f.now }, Voicemail: fakeVoicemail{}})
+		f.now = at(t, monday10)
+		if p := f.dial(t, f.alice, "777"); p.App != namedApp("mailbox") || p.Target != "101" || p.Extension != "" {
+			t.Errorf("777: %+v", p)
+		}
+		if p := f.dial(t, f.alice, "102"); p.Unanswered != namedApp("deposit") || p.Target != "102" || p.Extension != "102" {
+			t.Errorf("extension call without forward rules: %+v", p)
+		}
+		user(t, db, f.a.ID, "105", pbx.RoleStandardUser, obj{"available_no_answer_forward_rule": obj{"action": "HANGUP"}})
+		f.router.Changed(f.a.ID)
+		if p := f.dial(t, f.alice, "105"); p.Unanswered != nil {
+			t.Errorf("a callee whose rule hangs up got voicemail: %+v", p)
+		}
+		if p := f.arrive(t, f.p1, "5551000", "1051"); p.App != namedApp("deposit") || p.Reject != 0 || p.Target == "" {
+			t.Errorf("inbound rule to voicemail: %+v", p)
 		}
 	})
 }

@@ -1,0 +1,252 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gopbx/gopbx/internal/media"
+	"github.com/gopbx/gopbx/internal/media/sdp"
+	"github.com/gopbx/gopbx/internal/pbx"
+)
+
+// App is an application that answers a call itself and talks with the
+// caller: voicemail, a virtual receptionist, music on hold. The Manager
+// answers the caller, hands the App the call's audio, and hangs up when
+// Serve returns; when the caller hangs up first, ctx ends.
+type App interface {
+	Serve(ctx context.Context, c *AppCall) error
+}
+
+// AppCall is a call an App answered.
+type AppCall struct {
+	SessionID pbx.ID
+	Tenant    pbx.Tenant
+	// Caller and CallerName are who called, as the CDR keeps them.
+	Caller, CallerName string
+	// Callee is the number dialled (for a call from a trunk, the
+	// extension its DID rule chose), Target what the Plan aimed the App at
+	// (the voicemail box of a call that was not answered).
+	Callee, Target string
+	// DID is the number a call from a trunk came to; empty otherwise.
+	DID string
+	// Media is the caller's audio; the Manager closes it.
+	Media *media.Endpoint
+	Log   *slog.Logger
+}
+
+// appCodecs are the codecs apps speak, in the PBX's order of preference
+// where the caller's offer leaves a choice.
+var appCodecs = []string{"PCMU", "PCMA", "G722"}
+
+// serveApp answers the caller's INVITE with the PBX's own media and runs
+// app until it returns or the call ends. The session is ringing (no leg
+// answered) and registered; s.mu is not held.
+func (s *session) serveApp(app App, target string) {
+	body := s.req.Body()
+	if len(body) == 0 || !isSDP(s.req) {
+		// Apps answer offers only: a late-offer INVITE would need the
+		// codec chosen before the caller's answer.
+		s.log.Info("app needs an sdp offer")
+		s.endRinging(sip.StatusNotAcceptableHere)
+		return
+	}
+	ep, answer, err := s.appEndpoint(body)
+	if err != nil {
+		s.log.Info("app cannot answer the caller's offer", "error", err)
+		code := sip.StatusNotAcceptableHere
+		if errors.Is(err, media.ErrNoPorts) {
+			code = sip.StatusServiceUnavailable
+		}
+		s.endRinging(code)
+		return
+	}
+	s.mu.Lock()
+	if s.state != ringing {
+		s.mu.Unlock()
+		ep.Close()
+		return
+	}
+	s.state = answered
+	s.endpoint = ep
+	s.rec.AnsweredAt = s.m.d.Now()
+	if s.rec.RangAt.IsZero() {
+		s.rec.RangAt = s.rec.AnsweredAt
+	}
+	if s.ringTimer != nil {
+		s.ringTimer.Stop()
+	}
+	for _, l := range s.legs {
+		l.cancel()
+	}
+	s.armSessionTimer()
+	s.sdpTo[media.A] = answer
+	res := s.respondA(sip.StatusOK, "OK", answer)
+	close(s.answered)
+	transport := s.a.transport
+	s.m.goWait(func() { s.retransmit2xx(res, transport) })
+	s.stopOnDone = context.AfterFunc(s.ctx, func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 2*time.Second)
+		defer cancel()
+		s.hangup(ctx, "")
+	})
+	s.mu.Unlock()
+	// Relays made for legs that no longer ring are not needed.
+	s.closeRelays()
+
+	ep.Start(s.ctx)
+	c := &AppCall{SessionID: s.id, Tenant: s.tenant, Caller: s.rec.Caller, CallerName: s.rec.CallerDisplayName,
+		Callee: s.rec.Callee, Target: target, DID: s.rec.DIDCID, Media: ep, Log: s.log}
+	s.log.Info("call answered by app", "target", target, "codec", ep.Codec())
+	s.m.goWait(func() {
+		if err := app.Serve(s.ctx, c); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, media.ErrClosed) {
+			s.log.Info("app ended with an error", "error", err)
+		}
+		// The app is done with the caller: hang up (nothing happens if the
+		// caller already did).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+		defer cancel()
+		s.hangup(ctx, "")
+	})
+}
+
+// appEndpoint makes the media endpoint that answers the caller's first
+// audio stream, and the SDP answer.
+func (s *session) appEndpoint(offer []byte) (*media.Endpoint, []byte, error) {
+	d, err := sdp.Parse(offer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app endpoint: %w", err)
+	}
+	idx := -1
+	for i, m := range d.Media {
+		if m.Type == "audio" && m.Port != 0 {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		return nil, nil, errors.New("app endpoint: no audio stream offered")
+	}
+	choice, err := media.Choose(d.Media[idx], appCodecs...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app endpoint: %w", err)
+	}
+	enc, dec, dtmf, err := s.m.codecs(choice.Codec.Name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app endpoint: %w", err)
+	}
+	pair, err := s.m.d.Ports.Listen()
+	if err != nil {
+		return nil, nil, fmt.Errorf("app endpoint: %w", err)
+	}
+	ep := media.NewEndpoint(media.EndpointConfig{
+		Pair: pair, Encoder: enc, Decoder: dec, EventPT: choice.EventPT, DTMF: dtmf, Peer: d.RTP(idx),
+		Now: s.m.d.Now, Logger: s.log,
+	})
+	answer := media.AnswerSDP(s.m.d.MediaIP, int(pair.Addr().Port()), choice, s.id.String())
+	if len(d.Media) > 1 {
+		// Only the first audio stream is answered; the others are refused
+		// with port 0, as RFC 3264 section 6 asks.
+		a, err := sdp.Parse(answer)
+		if err == nil {
+			media := a.Media[0]
+			a.Media = nil
+			for i, m := range d.Media {
+				if i == idx {
+					a.Media = append(a.Media, media)
+					continue
+				}
+				a.Media = append(a.Media, &sdp.Media{Type: m.Type, Port: 0, Proto: m.Proto, Formats: m.Formats})
+			}
+			answer = a.Marshal()
+		}
+	}
+	return ep, answer, nil
+}
+
+// appRequest answers a request inside a call an App answered: a re-INVITE
+// or UPDATE gets the PBX's SDP again (and moves the endpoint's peer), a
+// SIP INFO with a DTMF body becomes a key press.
+func (s *session) appRequest(req *sip.Request, tx sip.ServerTransaction) {
+	s.mu.Lock()
+	ep, answer := s.endpoint, s.sdpTo[media.A]
+	s.mu.Unlock()
+	switch req.Method {
+	case sip.INVITE, sip.UPDATE:
+		if body := req.Body(); len(body) > 0 && isSDP(req) {
+			if d, err := sdp.Parse(body); err == nil {
+				for i, m := range d.Media {
+					if m.Type == "audio" && m.Port != 0 {
+						ep.SetPeer(d.RTP(i))
+						break
+					}
+				}
+			}
+		}
+		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", answer)
+		res.AppendHeader(&sip.ContactHeader{Address: *s.a.contact.Clone()})
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		if err := tx.Respond(res); err != nil {
+			s.log.Debug("answer re-invite", "error", err)
+		}
+		return
+	case sip.INFO:
+		if d, ok := infoDigit(req); ok {
+			ep.PushDigit(d)
+		}
+	}
+	respond(tx, req, sip.StatusOK, "OK")
+}
+
+// infoDigit reads a key press from a SIP INFO body: application/dtmf-relay
+// ("Signal=5") or application/dtmf ("5").
+func infoDigit(req *sip.Request) (rune, bool) {
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(h.Value())
+	}
+	val := ""
+	switch {
+	case strings.Contains(ct, "dtmf-relay"):
+		for _, line := range strings.Split(string(req.Body()), "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
+				val = v
+				break
+			}
+		}
+	case strings.Contains(ct, "application/dtmf"):
+		val = string(req.Body())
+	}
+	val = strings.TrimSpace(val)
+	if len(val) != 1 {
+		return 0, false
+	}
+	d := rune(val[0])
+	switch {
+	case d >= '0' && d <= '9', d == '*', d == '#', d >= 'A' && d <= 'D':
+		return d, true
+	}
+	return 0, false
+}
+
+// codecs makes one stream's encoder, decoder and DTMF receiver for a codec.
+func (m *Manager) codecs(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err error) {
+	if m.d.Codecs == nil {
+		return nil, nil, nil, errors.New("no codecs configured")
+	}
+	return m.d.Codecs(name)
+}
+
+// hasApp reports whether an App answered the call (its requests are the
+// PBX's to answer, there is no other side to forward them to).
+func (s *session) hasApp() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.endpoint != nil
+}
