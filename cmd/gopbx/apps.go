@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/gopbx/gopbx/internal/apps/ivr"
 	"github.com/gopbx/gopbx/internal/apps/voicemail"
 	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/media/audio"
@@ -100,4 +102,11 @@ func (m *Main) startApps() (*voicemail.Service, error) {
 		mwi: func() MWI { return m.mwi }}
 	lib := prompts.New(m.Config.Data)
 	return voicemail.New(voicemail.Config{Data: m.Config.Data, Now: m.Now, Logger: m.Log.With("component", "voicemail")}, m.DB, lib, ev), nil
+}
+
+// startIVR makes the virtual receptionist application. Its HTTP client asks
+// the IVRs' action URLs; each request is bounded by its URL's own timeouts.
+func (m *Main) startIVR() *ivr.Service {
+	return ivr.New(ivr.Config{Data: m.Config.Data, HTTP: &http.Client{}, Now: m.Now, Logger: m.Log.With("component", "ivr")},
+		m.DB, prompts.New(m.Config.Data))
 }

@@ -30,16 +30,17 @@ type Config struct {
 	APIRateLimit    int
 	TokenTTL        time.Duration
 
-	SIPUDP        string
-	SIPTCP        string
-	SIPTLS        string
-	SIPPublicAddr string
-	SIPDigest     string
-	SIPAllow      string
-	RTPPorts      string
-	RingTimeout   time.Duration
-	MediaTimeout  time.Duration
-	DrainTimeout  time.Duration
+	SIPUDP         string
+	SIPTCP         string
+	SIPTLS         string
+	SIPPublicAddr  string
+	SIPDigest      string
+	SIPAllow       string
+	SIPMaxBindings int
+	RTPPorts       string
+	RingTimeout    time.Duration
+	MediaTimeout   time.Duration
+	DrainTimeout   time.Duration
 }
 
 // NewConfig returns the defaults: PortSIP's ports and an SQLite database in
@@ -84,6 +85,7 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.SIPPublicAddr, "sip-public-addr", c.SIPPublicAddr, "public address for Via, Contact and SDP when behind NAT")
 	fs.StringVar(&c.SIPDigest, "sip-digest", c.SIPDigest, "digest algorithms challenges offer, in order: MD5, SHA-256 (RFC 8760)")
 	fs.StringVar(&c.SIPAllow, "sip-allow", c.SIPAllow, "IPs and CIDRs never rate limited or blocked, comma separated")
+	fs.IntVar(&c.SIPMaxBindings, "sip-max-bindings", c.SIPMaxBindings, "most contacts one extension may register; a new one replaces the oldest (0: 10, negative: no limit)")
 	fs.StringVar(&c.RTPPorts, "rtp-ports", c.RTPPorts, "RTP port range, LOW-HIGH")
 	fs.DurationVar(&c.RingTimeout, "ring-timeout", c.RingTimeout, "an unanswered call ends with 480 after this long")
 	fs.DurationVar(&c.MediaTimeout, "media-timeout", c.MediaTimeout, "an answered call with no RTP for this long is ended (negative: never)")

@@ -37,6 +37,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 		PublicAddr:       c.SIPPublicAddr,
 		DigestAlgorithms: splitList(c.SIPDigest, strings.ToUpper),
 		AllowList:        splitList(c.SIPAllow, nil),
+		MaxBindings:      c.SIPMaxBindings,
 		Now:              m.Now,
 		Logger:           m.Log.With("component", "sip"),
 	}, signaling.Deps{Store: m.DB})
@@ -104,7 +105,8 @@ func (m *Main) startSIP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	router := routing.New(routing.Deps{Store: m.DB, Trunks: tr, Now: m.Now, Logger: m.Log.With("component", "routing"), Voicemail: vm})
+	router := routing.New(routing.Deps{Store: m.DB, Trunks: tr, Now: m.Now, Logger: m.Log.With("component", "routing"), Voicemail: vm,
+		IVRs: m.startIVR()})
 	mgr, err := call.New(call.Deps{
 		Logger: m.Log.With("component", "call"), Now: m.Now,
 		Client: srv.Client(), Locator: srv.Registrar(), Users: m.DB, CDRs: m.DB, NewID: m.DB.NewID,

@@ -40,6 +40,7 @@ var routingObjects = map[string]bool{
 	"PROVIDER": true, "TENANT": true,
 	"INBOUND_RULE": false, "OUTBOUND_RULE": false, "HOLIDAY": false, "BLACKLISTED_NUMBER": false,
 	"DISALLOWED_CODE": false, "EMERGENCY_NUMBER": false, "USER_GROUP": false, "USER": false, "ROLE": false,
+	"VIRTUAL_RECEPTIONIST": false,
 }
 
 // configChanged tells the SIP side that routing configuration of tenant

@@ -39,6 +39,11 @@ var extraFields = map[string]string{
 	// voicemail's file_url has to point somewhere, and PortSIP names no
 	// path that serves it.
 	"GET /voicemails/{}/download": "serves a voicemail's file_url",
+	// PortSIP's admin guide has a virtual receptionist's "block direct
+	// extension dialing" list, which its API document leaves out.
+	"POST /ivrs request blocked_extension_numbers":    "in PortSIP's admin guide only",
+	"POST /ivrs/{} request blocked_extension_numbers": "in PortSIP's admin guide only",
+	"GET /ivrs/{} response blocked_extension_numbers": "in PortSIP's admin guide only",
 }
 
 // TestOpenAPIMatchesPortSIP checks the document our server publishes against

@@ -139,6 +139,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerFiles,
 		s.registerBlobs,
 		s.registerGreetings,
+		s.registerIVRs,
 	} {
 		register()
 	}

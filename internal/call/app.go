@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -38,6 +39,29 @@ type AppCall struct {
 	// Media is the caller's audio; the Manager closes it.
 	Media *media.Endpoint
 	Log   *slog.Logger
+
+	next *appNext
+}
+
+// appNext is where an App asked the call to go once it returns.
+type appNext struct {
+	number    string // dialled as if the App's extension dialled it
+	voicemail string // or a mailbox to leave a message in
+}
+
+// Transfer asks the PBX to put the caller through to number once Serve
+// returns, as if the App dialled it: an extension of the tenant (its
+// phones ring while the caller waits), another App's number, or an
+// external number through the outbound rules. The App returns right after.
+func (c *AppCall) Transfer(number string) { c.next = &appNext{number: number} }
+
+// Voicemail asks the PBX to take a message for box once Serve returns.
+func (c *AppCall) Voicemail(box string) { c.next = &appNext{voicemail: box} }
+
+// VoicemailRouter is what a Router offers when it knows the voicemail
+// application: the plan that leaves a message in box (AppCall.Voicemail).
+type VoicemailRouter interface {
+	VoicemailPlan(tenant pbx.Tenant, box string) (Plan, bool)
 }
 
 // appCodecs are the codecs apps speak, in the PBX's order of preference
@@ -56,7 +80,7 @@ func (s *session) serveApp(app App, target string) {
 		s.endRinging(sip.StatusNotAcceptableHere)
 		return
 	}
-	ep, answer, err := s.appEndpoint(body)
+	ep, answer, choice, err := s.appEndpoint(body)
 	if err != nil {
 		s.log.Info("app cannot answer the caller's offer", "error", err)
 		code := sip.StatusNotAcceptableHere
@@ -74,6 +98,8 @@ func (s *session) serveApp(app App, target string) {
 	}
 	s.state = answered
 	s.endpoint = ep
+	s.aDone = true
+	s.appChoice = choice
 	s.rec.AnsweredAt = s.m.d.Now()
 	if s.rec.RangAt.IsZero() {
 		s.rec.RangAt = s.rec.AnsweredAt
@@ -100,27 +126,167 @@ func (s *session) serveApp(app App, target string) {
 	s.closeRelays()
 
 	ep.Start(s.ctx)
-	c := &AppCall{SessionID: s.id, Tenant: s.tenant, Caller: s.rec.Caller, CallerName: s.rec.CallerDisplayName,
-		Callee: s.rec.Callee, Target: target, DID: s.rec.DIDCID, Media: ep, Log: s.log}
 	s.log.Info("call answered by app", "target", target, "codec", ep.Codec())
-	s.m.goWait(func() {
+	s.m.goWait(func() { s.runApps(app, target, ep) })
+}
+
+// runApps runs app on the caller's media, then whatever it asked the call
+// to go to: another App on the same media, or a phone or trunk the caller
+// is put through to (putThrough). When nothing follows, the caller is
+// hung up (nothing happens if it already hung up).
+func (s *session) runApps(app App, target string, ep *media.Endpoint) {
+	for app != nil {
+		c := &AppCall{SessionID: s.id, Tenant: s.tenant, Caller: s.rec.Caller, CallerName: s.rec.CallerDisplayName,
+			Callee: s.rec.Callee, Target: target, DID: s.rec.DIDCID, Media: ep, Log: s.log}
 		if err := app.Serve(s.ctx, c); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, media.ErrClosed) {
 			s.log.Info("app ended with an error", "error", err)
 		}
-		// The app is done with the caller: hang up (nothing happens if the
-		// caller already did).
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
-		defer cancel()
-		s.hangup(ctx, "")
+		app = nil
+		if c.next == nil || s.ctx.Err() != nil {
+			break
+		}
+		plan, ok := s.nextPlan(c.next)
+		switch {
+		case !ok || plan.Reject != 0:
+			s.log.Info("app's destination refused", "number", c.next.number, "voicemail", c.next.voicemail, "status", plan.Reject,
+				"reason", plan.Reason)
+		case plan.App != nil:
+			app, target = plan.App, plan.Target
+		default:
+			if s.putThrough(plan) {
+				return
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+	defer cancel()
+	s.hangup(ctx, "")
+}
+
+// nextPlan asks the Router where an App's destination is.
+func (s *session) nextPlan(next *appNext) (Plan, bool) {
+	if next.voicemail != "" {
+		vr, ok := s.m.d.Router.(VoicemailRouter)
+		if !ok {
+			return Plan{}, false
+		}
+		return vr.VoicemailPlan(s.tenant, next.voicemail)
+	}
+	if s.m.d.Router == nil {
+		return Plan{Tenant: s.tenant, Extension: next.number}, true
+	}
+	req := s.req.Clone()
+	req.Recipient.User = next.number
+	// The App dials on the caller's behalf: the caller's number shows,
+	// and no user's permissions apply (the App's rules were the
+	// administrator's).
+	origin := Origin{Tenant: s.tenant, User: pbx.User{ExtensionNumber: s.rec.Caller, DisplayName: s.rec.CallerDisplayName},
+		Source: s.a.dest, Transport: s.a.transport}
+	plan, err := s.m.plan(s.ctx, origin, req)
+	if err != nil {
+		s.log.Error("route app destination", "error", err)
+		return Plan{}, false
+	}
+	return plan, true
+}
+
+// putThrough rings plan's extension or trunks for a caller an App
+// answered. The App's media port becomes the relay's side toward the
+// caller, so the caller keeps sending where it does; the callee is offered
+// the caller's codec. It reports false when there is nothing to ring (the
+// caller is then hung up).
+func (s *session) putThrough(plan Plan) bool {
+	var legs []*leg
+	if plan.Extension != "" {
+		callee, err := s.m.d.Users.UserByExtension(s.ctx, s.tenant.ID, plan.Extension)
+		if err != nil || !callee.Enabled {
+			return false
+		}
+		bindings, err := s.m.d.Locator.Contacts(s.ctx, s.tenant.ID, plan.Extension)
+		if err != nil {
+			return false
+		}
+		for _, b := range bindings {
+			if b.Tenant == 0 || b.Tenant == s.tenant.ID {
+				legs = append(legs, &leg{s: s, binding: b})
+			}
+		}
+		s.mu.Lock()
+		s.rec.Callee, s.rec.CalleeDisplayName = plan.Extension, callee.DisplayName
+		s.mu.Unlock()
+	} else if len(plan.Trunks) > 0 {
+		legs = append(legs, &leg{s: s, route: &plan.Trunks[0]})
+	}
+	if len(legs) == 0 {
+		return false
+	}
+	b, err := s.m.d.Ports.Listen()
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	ep := s.endpoint
+	s.mu.Unlock()
+	pair, peer := ep.Detach()
+	ep.Close() // the sockets stay open: they are the relay's now
+	relay := s.newRelayOn(pair, b)
+	if peer.IsValid() {
+		relay.SetPeer(media.A, peer, netip.AddrPortFrom(peer.Addr(), peer.Port()+1))
+	}
+	offer := media.AnswerSDP(s.m.d.MediaIP, int(relay.Local(media.B).Port()), s.appChoice, s.id.String())
+
+	s.mu.Lock()
+	if s.state != answered {
+		s.mu.Unlock()
+		relay.Close()
+		return true // the caller left meanwhile; its hang-up ended the call
+	}
+	s.state = ringing
+	s.endpoint = nil
+	s.relays = []*media.Relay{relay}
+	s.legs, s.codes, s.winner, s.b = legs, nil, nil, nil
+	s.routes = plan.Trunks
+	s.sdpTo[media.B] = offer
+	if plan.Direction != "" && plan.Direction != ExtensionCall {
+		s.rec.Direction = plan.Direction
+	}
+	s.ringTimer = s.m.clock.AfterFunc(s.m.d.RingTimeout, func() {
+		s.m.goWait(func() { s.giveUp(sip.StatusTemporarilyUnavailable, "ring timeout") })
 	})
+	for _, l := range legs {
+		s.m.goWait(func() { l.run(offer) })
+	}
+	s.mu.Unlock()
+	s.log.Info("putting the caller through", "extension", plan.Extension, "trunks", len(plan.Trunks), "legs", len(legs))
+	return true
+}
+
+// hangupRinging ends a call being put through from an App whose caller
+// hung up: the phones stop ringing and the call is recorded.
+func (s *session) hangupRinging(reason EndReason) {
+	s.mu.Lock()
+	if s.state != ringing {
+		s.mu.Unlock()
+		return
+	}
+	s.state = ended
+	s.rec.EndReason = reason
+	for _, l := range s.legs {
+		l.cancel()
+	}
+	if s.ringTimer != nil {
+		s.ringTimer.Stop()
+	}
+	s.mu.Unlock()
+	s.finish()
 }
 
 // appEndpoint makes the media endpoint that answers the caller's first
 // audio stream, and the SDP answer.
-func (s *session) appEndpoint(offer []byte) (*media.Endpoint, []byte, error) {
+func (s *session) appEndpoint(offer []byte) (*media.Endpoint, []byte, media.Choice, error) {
 	d, err := sdp.Parse(offer)
 	if err != nil {
-		return nil, nil, fmt.Errorf("app endpoint: %w", err)
+		return nil, nil, media.Choice{}, fmt.Errorf("app endpoint: %w", err)
 	}
 	idx := -1
 	for i, m := range d.Media {
@@ -130,19 +296,19 @@ func (s *session) appEndpoint(offer []byte) (*media.Endpoint, []byte, error) {
 		}
 	}
 	if idx < 0 {
-		return nil, nil, errors.New("app endpoint: no audio stream offered")
+		return nil, nil, media.Choice{}, errors.New("app endpoint: no audio stream offered")
 	}
 	choice, err := media.Choose(d.Media[idx], appCodecs...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("app endpoint: %w", err)
+		return nil, nil, media.Choice{}, fmt.Errorf("app endpoint: %w", err)
 	}
 	enc, dec, dtmf, err := s.m.codecs(choice.Codec.Name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("app endpoint: %w", err)
+		return nil, nil, media.Choice{}, fmt.Errorf("app endpoint: %w", err)
 	}
 	pair, err := s.m.d.Ports.Listen()
 	if err != nil {
-		return nil, nil, fmt.Errorf("app endpoint: %w", err)
+		return nil, nil, media.Choice{}, fmt.Errorf("app endpoint: %w", err)
 	}
 	ep := media.NewEndpoint(media.EndpointConfig{
 		Pair: pair, Encoder: enc, Decoder: dec, EventPT: choice.EventPT, DTMF: dtmf, Peer: d.RTP(idx),
@@ -166,7 +332,7 @@ func (s *session) appEndpoint(offer []byte) (*media.Endpoint, []byte, error) {
 			answer = a.Marshal()
 		}
 	}
-	return ep, answer, nil
+	return ep, answer, choice, nil
 }
 
 // appRequest answers a request inside a call an App answered: a re-INVITE

@@ -200,3 +200,60 @@ func TestUnansweredGoesToApp(t *testing.T) {
 	<-app.calls
 	sess.Bye(ctx)
 }
+
+// transferApp puts the caller through to a number at once.
+type transferApp struct{ to string }
+
+func (a transferApp) Serve(ctx context.Context, c *call.AppCall) error {
+	c.Transfer(a.to)
+	return nil
+}
+
+// TestAppTransfersToExtension has an App put its caller through to
+// extension 102: 102's phone rings while the caller waits, answers, and
+// media flows between them through the port the caller already sends to;
+// the caller's hang-up reaches 102.
+func TestAppTransfersToExtension(t *testing.T) {
+	caller, callee := newPhone(t, "101", answer), newPhone(t, "102", answer)
+	var e *env
+	e = newEnv(t, envOpts{codecs: codecs, router: routerFunc(func(_ context.Context, _ call.Origin, req *sip.Request) (call.Plan, error) {
+		if req.Recipient.User == "800" {
+			return call.Plan{Tenant: e.tenant, Direction: call.ExtensionCall, App: transferApp{to: "102"}, Callee: "800"}, nil
+		}
+		return call.Plan{Tenant: e.tenant, Direction: call.ExtensionCall, Extension: req.Recipient.User}, nil
+	})})
+	e.loc.add(e.tenant.ID, "102", callee)
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+
+	sess, code := caller.dial(ctx, e.addr, "800")
+	if code != 200 {
+		t.Fatalf("status: got %d, want the app's 200", code)
+	}
+	inv := callee.invite()
+	if inv.From().Address.User != "101" || !hasLine(inv.Body(), "a=rtpmap:0 PCMU/8000") {
+		t.Errorf("callee's INVITE: From %s\n%s", inv.From().Value(), inv.Body())
+	}
+	callee.server()
+	// Media both ways: the caller keeps sending to the app's port.
+	ans, _ := sdp.Parse(sess.InviteResponse.Body())
+	offer, _ := sdp.Parse(inv.Body())
+	time.Sleep(100 * time.Millisecond) // the relay starts with the callee's 200
+	caller.sendRTP(sess.InviteResponse.Body(), "from-caller")
+	if got, from := callee.recvRTP(); got != "from-caller" || from != offer.RTP(0) {
+		t.Fatalf("callee got %q from %v, want from %v", got, from, offer.RTP(0))
+	}
+	callee.sendRTP(inv.Body(), "from-callee")
+	if got, from := caller.recvRTP(); got != "from-callee" || from != ans.RTP(0) {
+		t.Fatalf("caller got %q from %v, want from the app's port %v", got, from, ans.RTP(0))
+	}
+	// The caller hangs up: the callee gets the BYE.
+	if err := sess.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	callee.next(sip.BYE)
+	r := e.cdrs(1)[0]
+	if r.Callee != "102" || r.AnsweredAt.IsZero() || r.EndReason != call.EndCallerDisconnected {
+		t.Errorf("cdr: %+v", r)
+	}
+}

@@ -69,6 +69,11 @@ func (s *session) newRelay() (*media.Relay, error) {
 		a.Close()
 		return nil, err
 	}
+	return s.newRelayOn(a, b), nil
+}
+
+// newRelayOn makes a relay on the sockets a (toward the caller) and b.
+func (s *session) newRelayOn(a, b *media.Pair) *media.Relay {
 	timeout := s.m.d.MediaTimeout
 	if timeout < 0 {
 		timeout = 0
@@ -81,5 +86,5 @@ func (s *session) newRelay() (*media.Relay, error) {
 		},
 		Now:    s.m.d.Now,
 		Logger: s.log,
-	}), nil
+	})
 }

@@ -91,6 +91,11 @@ type session struct {
 	app, unanswered App
 	target          string
 	endpoint        *media.Endpoint
+	// aDone is true once the caller's INVITE got its final answer from an
+	// App: later ringing (AppCall.Transfer) answers the caller nothing.
+	aDone bool
+	// appChoice is the codec the App answered the caller with.
+	appChoice media.Choice
 }
 
 func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req *sip.Request, tx sip.ServerTransaction) (*session, int, error) {
@@ -366,6 +371,9 @@ func (s *session) onProvisional(l *leg, res *sip.Response, reliable bool) {
 			body = b
 		}
 	}
+	if s.aDone {
+		return // the caller was answered by an App
+	}
 	code := res.StatusCode
 	if code != sip.StatusRinging && body == nil {
 		code = sip.StatusRinging // 181/182 and 183 without SDP read as ringing
@@ -423,6 +431,12 @@ func (s *session) onAnswer(l *leg, res *sip.Response) bool {
 	// Timers first: they count from the 200 whatever the scheduler does.
 	s.armSessionTimer()
 	s.startCalleeTimer(l, res)
+	if s.aDone {
+		// Put through from an App: the caller was answered long ago and
+		// keeps sending to the same relay port, in the same codec.
+		s.log.Info("call put through", "contact", l.name())
+		return true
+	}
 	s.sdpTo[media.A] = body
 	res200 := s.respondA(sip.StatusOK, "OK", body)
 	close(s.answered)
@@ -463,7 +477,7 @@ func (s *session) onLegFailed(l *leg, code int) {
 		return
 	}
 	final := finalCode(s.codes)
-	if s.unanswered != nil && unansweredCode(final) {
+	if s.unanswered != nil && unansweredCode(final) && !s.aDone {
 		s.mu.Unlock()
 		s.log.Info("no phone answered, handing the call to its app", "status", final)
 		s.serveApp(s.unanswered, s.target)
@@ -471,10 +485,33 @@ func (s *session) onLegFailed(l *leg, code int) {
 	}
 	s.state = ended
 	s.rec.StatusCode = final
-	s.respondA(final, reasonFor(final), nil)
-	close(s.answered)
+	bye := s.endCaller(final)
 	s.mu.Unlock()
 	s.finish()
+	s.sendBye(bye)
+}
+
+// endCaller ends the caller's side of a call that ends while ringing:
+// the final answer to its INVITE, or, when an App already answered it and
+// the call was being put through (AppCall.Transfer), a BYE returned for
+// sending once the call is finished. The caller holds s.mu.
+func (s *session) endCaller(code int) *sip.Request {
+	if s.aDone {
+		return s.a.newRequest(sip.BYE, nil, "")
+	}
+	s.respondA(code, reasonFor(code), nil)
+	close(s.answered)
+	return nil
+}
+
+// sendBye sends bye (from endCaller) after the call is finished.
+func (s *session) sendBye(bye *sip.Request) {
+	if bye == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
+	defer cancel()
+	s.send(ctx, bye)
 }
 
 // unansweredCode reports whether an extension call that failed with code
@@ -501,10 +538,10 @@ func (s *session) endRinging(code int) {
 	for _, l := range s.legs {
 		l.cancel()
 	}
-	s.respondA(code, reasonFor(code), nil)
-	close(s.answered)
+	bye := s.endCaller(code)
 	s.mu.Unlock()
 	s.finish()
+	s.sendBye(bye)
 }
 
 // giveUp ends a ringing call with code for the caller: ring timeout, or
@@ -515,7 +552,7 @@ func (s *session) giveUp(code int, why string) {
 		s.mu.Unlock()
 		return
 	}
-	if s.unanswered != nil && unansweredCode(code) {
+	if s.unanswered != nil && unansweredCode(code) && !s.aDone {
 		s.mu.Unlock()
 		s.log.Info("call not answered, handing it to its app", "reason", why)
 		s.serveApp(s.unanswered, s.target) // cancels the legs
@@ -526,11 +563,11 @@ func (s *session) giveUp(code int, why string) {
 	for _, l := range s.legs {
 		l.cancel()
 	}
-	s.respondA(code, reasonFor(code), nil)
-	close(s.answered)
+	bye := s.endCaller(code)
 	s.mu.Unlock()
 	s.log.Info("call not answered", "reason", why, "status", code)
 	s.finish()
+	s.sendBye(bye)
 }
 
 // hangup ends the call from outside the dialogs: the caller's CANCEL, the
@@ -550,14 +587,24 @@ func (s *session) hangup(ctx context.Context, reason EndReason) {
 		for _, l := range s.legs {
 			l.cancel()
 		}
-		if reason != EndCancelled {
-			s.respondA(sip.StatusRequestTerminated, "Request Terminated", nil)
+		var bye *sip.Request
+		if s.aDone {
+			bye = s.endCaller(0)
+		} else {
+			if reason != EndCancelled {
+				s.respondA(sip.StatusRequestTerminated, "Request Terminated", nil)
+			}
+			close(s.answered)
 		}
-		close(s.answered)
 		if s.ringTimer != nil {
 			s.ringTimer.Stop()
 		}
 		s.mu.Unlock()
+		if bye != nil {
+			s.finish()
+			s.send(ctx, bye)
+			return
+		}
 	case answered:
 		s.state = ended
 		s.rec.EndReason = reason
@@ -581,6 +628,12 @@ func (s *session) hangup(ctx context.Context, reason EndReason) {
 // byeFrom handles a BYE from one side: the other side gets one too.
 func (s *session) byeFrom(ctx context.Context, side media.Side) {
 	s.mu.Lock()
+	if s.state == ringing && s.aDone && side == media.A {
+		// The caller left while being put through from an App.
+		s.mu.Unlock()
+		s.hangupRinging(EndCallerDisconnected)
+		return
+	}
 	if s.state != answered {
 		s.mu.Unlock()
 		return

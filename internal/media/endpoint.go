@@ -72,6 +72,9 @@ type Endpoint struct {
 	done  chan struct{}
 	close sync.Once
 	wg    sync.WaitGroup
+	// detached is set when Detach handed the sockets on: Close then
+	// leaves them open.
+	detached atomic.Bool
 
 	// Write's state: the RTP header and the time the next frame is due.
 	seq   uint16
@@ -159,12 +162,34 @@ func (e *Endpoint) Start(ctx context.Context) {
 // Close stops the Endpoint and frees its sockets; it waits for its
 // goroutines.
 func (e *Endpoint) Close() error {
+	e.stop()
+	if e.detached.Load() {
+		return nil
+	}
+	return e.cfg.Pair.Close()
+}
+
+func (e *Endpoint) stop() {
 	e.close.Do(func() {
 		close(e.done)
 		e.cfg.Pair.RTP.SetReadDeadline(time.Now())
 	})
 	e.wg.Wait()
-	return e.cfg.Pair.Close()
+}
+
+// Detach stops the Endpoint and hands its sockets on, open, with the
+// address the caller sends from: a call put through from an application
+// to a phone keeps the caller's media port, so the caller needs no new
+// SDP. A later Close leaves the sockets alone.
+func (e *Endpoint) Detach() (*Pair, netip.AddrPort) {
+	e.detached.Store(true)
+	e.stop()
+	e.cfg.Pair.RTP.SetReadDeadline(time.Time{})
+	var peer netip.AddrPort
+	if p := e.peer.Load(); p != nil {
+		peer = *p
+	}
+	return e.cfg.Pair, peer
 }
 
 func (e *Endpoint) read(conn *net.UDPConn) {

@@ -125,6 +125,7 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 	}
 
 	var logs []func()
+	var named []pbx.ID // bindings this request adds or refreshes
 	for _, c := range contacts {
 		i := match(existing, c)
 		if i >= 0 && existing[i].CallID == callID && existing[i].CSeq >= cseq {
@@ -147,12 +148,26 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 		if i >= 0 {
 			b.ID, b.CreatedAt = existing[i].ID, existing[i].CreatedAt
 			existing[i] = b
+			named = append(named, b.ID)
 		} else {
 			b.ID, b.CreatedAt = r.st.NewID(), now
 			existing = append(existing, b)
+			named = append(named, b.ID)
 			logs = append(logs, func() {
 				log().Info("contact registered", "contact", c.uri, "transport", b.Transport, "expires", c.expires)
 			})
+		}
+	}
+	if max := r.cfg.MaxBindings; max > 0 && len(named) > 0 {
+		var dropped []pbx.Binding
+		var ok bool
+		existing, dropped, ok = limit(existing, named, now, max)
+		if !ok {
+			log().Info("register refused: too many contacts", "count", len(named), "max", max)
+			return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Too Many Contacts", nil)
+		}
+		for _, d := range dropped {
+			logs = append(logs, func() { log().Info("contact replaced: too many contacts", "contact", d.Contact, "max", max) })
 		}
 	}
 	if wildcard || len(contacts) > 0 {
@@ -182,6 +197,50 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
 	return res
+}
+
+// limit enforces the per-user binding limit (Config.MaxBindings) on the
+// bindings bs of one user after a REGISTER added or refreshed those whose
+// IDs are in named. The rule:
+//
+//   - Expired bindings that the sweep has not deleted yet do not count.
+//   - A contact that refreshes a binding never takes a new place: with
+//     +sip.instance and reg-id (RFC 5626 section 6) the binding of that
+//     instance and reg-id is refreshed even from a new contact URI or
+//     source, so a phone that moves or reboots replaces itself. Without
+//     them the contact URI must be the same.
+//   - While more than max live bindings remain, the one registered first
+//     (oldest CreatedAt) that the request did not name is removed: the
+//     newest device wins, as a phone that was unplugged without
+//     unregistering would otherwise lock its user out until it expires.
+//   - A request that names more than max contacts itself cannot be
+//     satisfied: ok is false and nothing changes.
+//
+// It returns the bindings to keep and those removed.
+func limit(bs []pbx.Binding, named []pbx.ID, now time.Time, max int) (keep, dropped []pbx.Binding, ok bool) {
+	if len(named) > max {
+		return bs, nil, false
+	}
+	keep = make([]pbx.Binding, 0, len(bs))
+	for _, b := range bs {
+		if b.ExpiresAt.After(now) {
+			keep = append(keep, b)
+		}
+	}
+	for len(keep) > max {
+		oldest := -1
+		for i, b := range keep {
+			if slices.Contains(named, b.ID) {
+				continue
+			}
+			if oldest < 0 || byAge(b, keep[oldest]) < 0 {
+				oldest = i
+			}
+		}
+		dropped = append(dropped, keep[oldest])
+		keep = slices.Delete(keep, oldest, oldest+1)
+	}
+	return keep, dropped, true
 }
 
 // match returns the index of the binding of existing that c refreshes: the

@@ -21,6 +21,9 @@ const (
 	DefaultSweepInterval  = 30 * time.Second
 	DefaultFlushInterval  = 200 * time.Millisecond
 	DefaultFlushBatch     = 512
+	// DefaultMaxBindings bounds the contacts of one extension, as
+	// PortSIP bounds the registrations of one.
+	DefaultMaxBindings = 10
 )
 
 // shutdownFlushTimeout bounds the last write of Run once its ctx has ended.
@@ -55,6 +58,11 @@ type Config struct {
 	// database; FlushBatch pending changes make it write sooner.
 	FlushInterval time.Duration
 	FlushBatch    int
+	// MaxBindings is the most contacts one user may have registered at
+	// once (DefaultMaxBindings when zero, no limit when negative). A
+	// REGISTER that would exceed it replaces the user's oldest bindings;
+	// see Register.
+	MaxBindings int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives registration events; nil discards them.
@@ -99,6 +107,14 @@ type Registrar struct {
 	extMu sync.RWMutex
 	exts  map[extKey][]pbx.ID
 
+	// flows lists the users that registered a binding over each TCP, TLS,
+	// WS or WSS connection, so that RemoveFlow finds them without a scan.
+	// An entry lives until its connection's RemoveFlow; a user listed
+	// there may since have refreshed over another connection.
+	// Lock order: a user's mu, then flowMu.
+	flowMu sync.Mutex
+	flows  map[flowKey][]pbx.ID
+
 	// pend holds the changes not written yet, by binding ID: a binding
 	// refreshed many times between flushes is written once.
 	pendMu  sync.Mutex
@@ -129,6 +145,9 @@ func New(cfg Config, st Store) (*Registrar, error) {
 	if cfg.FlushBatch <= 0 {
 		cfg.FlushBatch = DefaultFlushBatch
 	}
+	if cfg.MaxBindings == 0 {
+		cfg.MaxBindings = DefaultMaxBindings
+	}
 	if cfg.MinExpires < 0 || cfg.MinExpires > cfg.DefaultExpires || cfg.DefaultExpires > cfg.MaxExpires {
 		return nil, fmt.Errorf("new registrar: want 0 < min (%d) <= default (%d) <= max (%d) expires",
 			cfg.MinExpires, cfg.DefaultExpires, cfg.MaxExpires)
@@ -137,7 +156,7 @@ func New(cfg Config, st Store) (*Registrar, error) {
 		return nil, fmt.Errorf("new registrar: no store")
 	}
 	r := &Registrar{cfg: cfg, st: st, now: cfg.Now, log: cfg.Logger, seed: maphash.MakeSeed(),
-		exts: map[extKey][]pbx.ID{}, pend: map[pbx.ID]change{}, kick: make(chan struct{}, 1)}
+		exts: map[extKey][]pbx.ID{}, flows: map[flowKey][]pbx.ID{}, pend: map[pbx.ID]change{}, kick: make(chan struct{}, 1)}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -251,6 +270,7 @@ func (r *Registrar) setLocked(ub *userBindings, bs []pbx.Binding) {
 	}
 	for _, b := range bs {
 		r.indexLocked(b)
+		r.indexFlowLocked(b)
 	}
 	for _, o := range gone {
 		r.unindexLocked(ub, o)

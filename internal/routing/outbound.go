@@ -14,7 +14,8 @@ import (
 )
 
 // fromExtension routes a call placed by an extension of o.Tenant. The order
-// of checks is: an extension of the tenant; an emergency number; a
+// of checks is: the voicemail service number; a virtual receptionist; an
+// extension of the tenant; an emergency number; a
 // disallowed code (403); an international number the caller's role may not
 // call (403); the outbound rules (404 when none applies).
 func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Request) (call.Plan, error) {
@@ -26,6 +27,11 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 	if number == tc.voicemailNumber && r.d.Voicemail != nil {
 		return call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, App: r.d.Voicemail.Mailbox(), Target: o.User.ExtensionNumber,
 			Callee: number}, nil
+	}
+	if p, ok, err := r.toIVR(ctx, tc, call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Anonymous: anonymous(req)}, number); err != nil {
+		return call.Plan{}, err
+	} else if ok {
+		return p, nil
 	}
 	if callee, ok, err := r.extension(ctx, tc, number); err != nil {
 		return call.Plan{}, err

@@ -52,6 +52,9 @@ type Deps struct {
 	// Voicemail is the voicemail application; nil leaves calls without
 	// voicemail (forwards to it are refused with 480).
 	Voicemail Voicemail
+	// IVRs are the virtual receptionists; nil leaves their numbers
+	// unrouted.
+	IVRs IVRs
 }
 
 // Voicemail is what routing needs of the voicemail application: the App

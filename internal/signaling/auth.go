@@ -126,6 +126,14 @@ func (s *Server) checkDigest(ctx context.Context, req *sip.Request, realm string
 	if stale {
 		return false, s.challenge(req, realm, true)
 	}
+	if !s.ncs.use(creds.nonce, creds.cnonce, creds.username, creds.nc, now, now.Add(s.nonces.lifetime)) {
+		// A replay, or a client that does not count: a fresh nonce lets an
+		// honest one in, and tells a replayer nothing. No failure is
+		// counted, since the password was right.
+		s.log.Info("authentication replayed", "domain", realm, "username", creds.username,
+			"ip", sourceIP(req).String(), "method", string(req.Method), "nc", creds.nc)
+		return false, s.challenge(req, realm, false)
+	}
 	return true, nil
 }
 

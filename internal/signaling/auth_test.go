@@ -121,9 +121,9 @@ Content-Length: 0
 		cnonce                          string
 		want                            int
 	}{
-		{"sha-256", "SHA-256", "101", "pw", nonce, "auth", "00000001", "abc", 0},
-		{"md5", "MD5", "101", "pw", nonce, "auth", "00000001", "abc", 0},
-		{"md5 implied", "", "101", "pw", nonce, "auth", "00000001", "abc", 0},
+		{"sha-256", "SHA-256", "101", "pw", nonce, "auth", "00000001", "a1", 0},
+		{"md5", "MD5", "101", "pw", nonce, "auth", "00000001", "a2", 0},
+		{"md5 implied", "", "101", "pw", nonce, "auth", "00000001", "a3", 0},
 		{"wrong password", "MD5", "101", "nope", nonce, "auth", "00000001", "abc", 403},
 		{"unknown user", "MD5", "199", "pw", nonce, "auth", "00000001", "abc", 403},
 		{"no qop (rfc 2069)", "MD5", "101", "pw", nonce, "", "", "", 403},
@@ -136,6 +136,31 @@ Content-Length: 0
 		if got := status(auth(tt.alg, tt.user, tt.pass, tt.nonce, tt.qop, tt.nc, tt.cnonce)); got != tt.want {
 			t.Errorf("%s: got %d, want %d", tt.name, got, tt.want)
 		}
+	}
+
+	// Replay: the same Authorization again (same nonce, cnonce and nc) or
+	// a lower nc is re-challenged without stale; a higher nc passes.
+	if got := status(auth("MD5", "101", "pw", nonce, "auth", "00000001", "r1")); got != 0 {
+		t.Fatalf("first use: got %d, want 0", got)
+	}
+	for _, nc := range []string{"00000001", "00000001"} {
+		r := auth("MD5", "101", "pw", nonce, "auth", nc, "r1")
+		if status(r) != 401 || strings.Contains(r.GetHeader("WWW-Authenticate").Value(), "stale") {
+			t.Fatalf("replay of nc %s: got %v, want 401 without stale", nc, r)
+		}
+	}
+	if got := status(auth("MD5", "101", "pw", nonce, "auth", "00000002", "r1")); got != 0 {
+		t.Fatalf("nc 2: got %d, want 0", got)
+	}
+	if got := status(auth("SHA-256", "101", "pw", nonce, "auth", "00000003", "r1")); got != 0 {
+		t.Fatalf("nc 3: got %d, want 0", got)
+	}
+	if got := status(auth("MD5", "101", "pw", nonce, "auth", "00000002", "r1")); got != 401 {
+		t.Fatalf("lower nc: got %d, want 401", got)
+	}
+	// A wrong answer replaying an nc is still a plain 403.
+	if got := status(auth("MD5", "101", "nope", nonce, "auth", "00000003", "r1")); got != 403 {
+		t.Fatalf("replayed nc, wrong password: got %d, want 403", got)
 	}
 
 	clk.advance(2 * time.Minute)

@@ -40,6 +40,10 @@ type Config struct {
 	MinExpires, DefaultExpires, MaxExpires int
 	// SweepInterval is how often expired bindings are deleted.
 	SweepInterval time.Duration
+	// MaxBindings is the most contacts one extension may register
+	// (registrar.DefaultMaxBindings when zero, no limit when negative); a
+	// new one beyond it replaces the oldest (registrar.Config.MaxBindings).
+	MaxBindings int
 
 	// NonceLifetime is how long a digest nonce is fresh; an older but
 	// otherwise correct answer gets a new challenge with stale=true.

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -109,5 +110,40 @@ func TestChallenge(t *testing.T) {
 	}
 	if !validNC("0000000a") || validNC("1") || validNC("0000000g") {
 		t.Fatal("validNC")
+	}
+}
+
+func TestNonceCounts(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	n := newNonceCounts(3)
+	use := func(nonce, cnonce, nc string, at time.Duration) bool {
+		now := t0.Add(at)
+		return n.use(nonce, cnonce, "101", nc, now, now.Add(time.Minute))
+	}
+	steps := []struct {
+		nonce, cnonce, nc string
+		at                time.Duration
+		want              bool
+	}{
+		{"n1", "c1", "00000001", 0, true},
+		{"n1", "c1", "00000001", 0, false}, // replay
+		{"n1", "c1", "00000002", 0, true},
+		{"n1", "c1", "00000001", 0, false}, // lower
+		{"n1", "c2", "00000001", 0, true},  // another client on an equal nonce
+		{"n2", "c1", "00000001", 0, true},
+		{"n1", "c1", "00000002", 30 * time.Second, false},
+		{"n1", "c1", "00000002", 61 * time.Second, true}, // forgotten with its nonce's lifetime
+	}
+	for i, s := range steps {
+		if got := use(s.nonce, s.cnonce, s.nc, s.at); got != s.want {
+			t.Fatalf("step %d %+v: got %v, want %v", i, s, got, s.want)
+		}
+	}
+	// The table stays within its bound.
+	for i := 0; i < 10; i++ {
+		use("n"+strconv.Itoa(10+i), "c", "00000001", 70*time.Second)
+	}
+	if len(n.seen) > 3 {
+		t.Fatalf("table holds %d entries, %d keys; want at most 3", len(n.seen), len(n.order))
 	}
 }

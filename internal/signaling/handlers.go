@@ -154,9 +154,23 @@ func (s *Server) register(ctx context.Context, req *sip.Request, tx sip.ServerTr
 		s.respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
 		return
 	}
-	s.respond(tx, s.reg.Register(ctx, registrar.Request{
+	s.respond(tx, s.applyRegister(ctx, registrar.Request{
 		SIP: req, Tenant: tenant.ID, User: user, Source: req.Source(), Transport: strings.ToUpper(req.Transport()),
 	}))
+}
+
+// applyRegister hands an authenticated REGISTER to the registrar unless it
+// came over a TCP or TLS connection that has closed since: its bindings
+// would outlive the flow (see flowClosed). It returns the response, or nil
+// when there is nobody to answer.
+func (s *Server) applyRegister(ctx context.Context, in registrar.Request) *sip.Response {
+	release, closed := s.flows.hold(flowKey{in.Transport, in.Source})
+	defer release()
+	if closed {
+		s.log.Debug("register over a closed connection ignored", "transport", in.Transport, "source", in.Source)
+		return nil
+	}
+	return s.reg.Register(ctx, in)
 }
 
 func (s *Server) invite(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) {

@@ -31,9 +31,11 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	nonces  nonces
+	ncs     *nonceCounts // highest nc seen per nonce (noncecount.go)
 	guard   *guard
 	cfgAllw []netip.Prefix
 	reg     *registrar.Registrar
+	flows   *flowTable // accepted TCP and TLS connections (flows.go)
 	calls   atomic.Pointer[callsBox]
 	trunks  atomic.Pointer[trunksBox]
 	accts   atomic.Pointer[accountsBox]
@@ -79,6 +81,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 	}
 	s.nonces = nonces{key: key, lifetime: cfg.NonceLifetime}
+	s.ncs = newNonceCounts(maxNonceCounts)
 	for i, a := range cfg.DigestAlgorithms {
 		a = strings.ToUpper(a)
 		if a != algMD5 && a != algSHA256 {
@@ -106,12 +109,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 	reg, err := registrar.New(registrar.Config{
 		MinExpires: cfg.MinExpires, DefaultExpires: cfg.DefaultExpires, MaxExpires: cfg.MaxExpires,
-		SweepInterval: cfg.SweepInterval, Now: cfg.Now, Logger: cfg.Logger.With("component", "registrar"),
+		SweepInterval: cfg.SweepInterval, MaxBindings: cfg.MaxBindings, Now: cfg.Now,
+		Logger: cfg.Logger.With("component", "registrar"),
 	}, deps.Store)
 	if err != nil {
 		return nil, fmt.Errorf("new signaling server: %w", err)
 	}
 	s.reg = reg
+	s.flows = newFlowTable(cfg.Now, s.flowClosed)
 
 	if err := s.listen(); err != nil {
 		s.closeListeners()
@@ -126,7 +131,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			sip.WithTransportLayerLogger(sipLog),
 			sip.WithTransportLayerReadFilter(s.readFilter),
 		),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(sipLog),
+			// sipgo's default handler logs to the process-wide logger.
+			sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) {
+				sipLog.Debug("response matches no transaction", "status", r.StatusCode, "source", r.Source())
+			}),
+		),
 	)
 	if err != nil {
 		s.closeListeners()
@@ -155,6 +166,7 @@ func (s *Server) listen() error {
 		if s.tcp, err = net.Listen("tcp", s.cfg.TCP); err != nil {
 			return fmt.Errorf("listen tcp %s: %w", s.cfg.TCP, err)
 		}
+		s.tcp = s.flows.listener(s.tcp, "TCP")
 	}
 	if s.cfg.TLS != "" {
 		if s.cfg.TLSCert == "" || s.cfg.TLSKey == "" {
@@ -172,6 +184,7 @@ func (s *Server) listen() error {
 		if s.tls, err = tls.Listen("tcp", s.cfg.TLS, conf); err != nil {
 			return fmt.Errorf("listen tls %s: %w", s.cfg.TLS, err)
 		}
+		s.tls = s.flows.listener(s.tls, "TLS")
 	}
 	return nil
 }
@@ -285,6 +298,9 @@ func (s *Server) Run(ctx context.Context) error {
 // out; call it directly only for a Server that never ran.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		if s.flows != nil {
+			s.flows.end()
+		}
 		s.closeListeners()
 		if s.ua != nil {
 			s.ua.Close()
@@ -302,6 +318,16 @@ func (s *Server) closeListeners() {
 	}
 	if s.tls != nil {
 		s.tls.Close()
+	}
+}
+
+// flowClosed removes the bindings registered over an accepted TCP or TLS
+// connection that has closed (RFC 5626 section 4.4): the phone can no
+// longer be reached through it, so calls must not fork to it.
+func (s *Server) flowClosed(k flowKey) {
+	// s.ctx is set: connections are only accepted once Run serves.
+	if n := s.reg.RemoveFlow(s.ctx, k.transport, k.source); n > 0 {
+		s.log.Debug("connection closed, bindings removed", "transport", k.transport, "source", k.source, "count", n)
 	}
 }
 
