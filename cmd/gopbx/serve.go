@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/gopbx/gopbx/internal/api"
 	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/certs"
@@ -65,6 +66,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.Log == nil {
 		m.Log = newLogger(c, os.Stderr)
 	}
+	// sipgo writes a few connection messages to its package logger, which
+	// no option reaches: the process's one logger takes them. (The last
+	// Main of a process wins; there is one outside tests.)
+	sip.SetDefaultLogger(m.Log.With("component", "sipgo"))
 	if err := ensureDataDir(c.Data); err != nil {
 		return err
 	}

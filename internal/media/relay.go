@@ -52,6 +52,10 @@ type RelayConfig struct {
 	Now func() time.Time
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Tap, when set, sees every RTP packet from either side as it is
+	// relayed (a call recorder). It runs on the relay's goroutine and must
+	// neither block nor keep pkt.
+	Tap func(from Side, pkt []byte)
 }
 
 // DefaultRelatch is RelayConfig.Relatch's default.
@@ -82,6 +86,7 @@ type endpoint struct {
 	heard    [2]atomic.Bool
 	lastPeer [2]atomic.Int64
 	last     atomic.Int64 // unix nanos of the last packet from this side
+	muted    atomic.Bool  // packets from this side are not forwarded
 	packets  atomic.Uint64
 	bytes    atomic.Uint64
 }
@@ -161,6 +166,23 @@ func (r *Relay) Pause(on bool) {
 	r.paused.Store(on)
 }
 
+// Mute stops (or resumes) forwarding side from's packets to the other
+// side, while something else speaks to it (music on hold through Inject).
+// Muted packets still latch and count, so the media timeout sees them.
+func (r *Relay) Mute(from Side, on bool) { r.sides[from].muted.Store(on) }
+
+// Inject sends an RTP packet to side to's phone from the relay's socket
+// facing it, as if the other side had sent it. It reports false when that
+// phone's address is not known yet.
+func (r *Relay) Inject(to Side, pkt []byte) bool {
+	dst := r.sides[to].peer[0].Load()
+	if dst == nil {
+		return false
+	}
+	r.sides[to].pair.RTP.WriteToUDPAddrPort(pkt, *dst)
+	return true
+}
+
 // Stats returns how many packets and bytes arrived from side s.
 func (r *Relay) Stats(s Side) (packets, bytes uint64) {
 	return r.sides[s].packets.Load(), r.sides[s].bytes.Load()
@@ -222,6 +244,12 @@ func (r *Relay) forward(s, o Side, kind int, in, out *net.UDPConn) {
 		from.last.Store(now)
 		from.packets.Add(1)
 		from.bytes.Add(uint64(n))
+		if kind == 0 && r.cfg.Tap != nil {
+			r.cfg.Tap(s, buf[:n])
+		}
+		if from.muted.Load() {
+			continue // another source speaks to the other side (music on hold)
+		}
 		dst := to.peer[kind].Load()
 		if dst == nil {
 			continue // the other phone's address is not known yet
