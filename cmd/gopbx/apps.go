@@ -30,6 +30,15 @@ func codecs(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err err
 	return mk(), mk(), &audio.DTMFReceiver{}, nil
 }
 
+// inBandDTMF is call.Deps.InBandDTMF over audio's Goertzel detector.
+func inBandDTMF(rate int) (media.InBandDetector, error) {
+	d, err := audio.NewToneDetector(rate)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 // MWI tells a user's phones how many messages wait (signalling implements
 // it); nil when there is no SIP side.
 type MWI interface {

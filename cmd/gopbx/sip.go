@@ -111,6 +111,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 		Logger: m.Log.With("component", "call"), Now: m.Now,
 		Client: srv.Client(), Locator: srv.Registrar(), Users: m.DB, CDRs: m.DB, NewID: m.DB.NewID,
 		Ports: pool, MediaIP: host, Contacts: contacts, Router: router, Codecs: codecs,
+		InBandDTMF:  inBandDTMF,
 		RingTimeout: c.RingTimeout, MediaTimeout: c.MediaTimeout,
 	})
 	if err != nil {

@@ -310,10 +310,16 @@ func (s *session) appEndpoint(offer []byte) (*media.Endpoint, []byte, media.Choi
 	if err != nil {
 		return nil, nil, media.Choice{}, fmt.Errorf("app endpoint: %w", err)
 	}
-	ep := media.NewEndpoint(media.EndpointConfig{
+	cfg := media.EndpointConfig{
 		Pair: pair, Encoder: enc, Decoder: dec, EventPT: choice.EventPT, DTMF: dtmf, Peer: d.RTP(idx),
 		Now: s.m.d.Now, Logger: s.log,
-	})
+	}
+	if choice.EventPT < 0 && s.m.d.InBandDTMF != nil {
+		if det, err := s.m.d.InBandDTMF(dec.SampleRate()); err == nil {
+			cfg.InBand = det
+		}
+	}
+	ep := media.NewEndpoint(cfg)
 	answer := media.AnswerSDP(s.m.d.MediaIP, int(pair.Addr().Port()), choice, s.id.String())
 	if len(d.Media) > 1 {
 		// Only the first audio stream is answered; the others are refused

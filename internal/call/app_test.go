@@ -257,3 +257,63 @@ func TestAppTransfersToExtension(t *testing.T) {
 		t.Errorf("cdr: %+v", r)
 	}
 }
+
+// keyApp reports the first key its caller presses.
+type keyApp struct{ keys chan rune }
+
+func (a keyApp) Serve(ctx context.Context, c *call.AppCall) error {
+	select {
+	case k := <-c.Media.Digits():
+		a.keys <- k
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// TestAppHearsInBandDTMF has a caller without telephone-event press 7 as
+// a tone: the App gets the key from the audio.
+func TestAppHearsInBandDTMF(t *testing.T) {
+	caller := newPhone(t, "101", answer)
+	caller.noEvents = true
+	app := keyApp{keys: make(chan rune, 1)}
+	var e *env
+	e = newEnv(t, envOpts{codecs: codecs,
+		inBand: func(rate int) (media.InBandDetector, error) { return audio.NewToneDetector(rate) },
+		router: routerFunc(func(context.Context, call.Origin, *sip.Request) (call.Plan, error) {
+			return call.Plan{Tenant: e.tenant, Direction: call.ExtensionCall, App: app, Callee: "800"}, nil
+		})})
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	sess, code := caller.dial(ctx, e.addr, "800")
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if hasLine(sess.InviteResponse.Body(), "telephone-event") {
+		t.Fatalf("answer offers telephone-event the caller did not:\n%s", sess.InviteResponse.Body())
+	}
+	ans, _ := sdp.Parse(sess.InviteResponse.Body())
+	gen, _ := audio.DTMFTone(8000, '7', 8000)
+	enc := audio.PCMU{}
+	pcm := make([]int16, 160)
+	to := net.UDPAddrFromAddrPort(ans.RTP(0))
+	for i := 0; i < 10; i++ { // 200 ms of tone, then silence
+		if i < 5 {
+			gen.Read(pcm)
+		} else {
+			clear(pcm)
+		}
+		p := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(i * 160), SSRC: 9}, Payload: enc.Encode(nil, pcm)}
+		b, _ := p.Marshal()
+		caller.rtp.WriteTo(b, to)
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case k := <-app.keys:
+		if k != '7' {
+			t.Errorf("app heard key %q, want 7", k)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("app heard no key")
+	}
+	caller.next(sip.BYE)
+}

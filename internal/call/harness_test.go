@@ -88,6 +88,8 @@ type envOpts struct {
 	router call.Router
 	// codecs makes apps' codecs (call.Deps.Codecs).
 	codecs func(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err error)
+	// inBand makes apps' in-band DTMF detectors (call.Deps.InBandDTMF).
+	inBand func(rate int) (media.InBandDetector, error)
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -148,7 +150,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 			"TCP": {Scheme: "sip", Host: tcpAddr.Addr().String(), Port: int(tcpAddr.Port()), UriParams: sip.HeaderParams{{K: "transport", V: "tcp"}}},
 		},
 		RingTimeout: o.ring, MediaTimeout: o.mediaTimeout, MinSessionExpires: o.minSE, SessionExpires: o.sessionExpires,
-		Router: o.router, Codecs: o.codecs,
+		Router: o.router, Codecs: o.codecs, InBandDTMF: o.inBand,
 	}
 	if o.clock != nil {
 		deps.Now = o.clock.Now
@@ -288,6 +290,9 @@ type phone struct {
 	// hold, when set, makes a reliableEarly phone wait for it to close
 	// before it answers.
 	hold chan struct{}
+	// noEvents leaves telephone-event out of the phone's SDP: its DTMF
+	// goes in-band.
+	noEvents bool
 
 	mu       sync.Mutex
 	answered chan *sipgo.DialogServerSession // the calls it answered
@@ -432,6 +437,10 @@ func (p *phone) setDelay(d time.Duration) {
 }
 
 func (p *phone) sdp(dir string) []byte {
+	if p.noEvents {
+		return []byte(fmt.Sprintf("v=0\r\no=%s 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+			"m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n", p.ext, p.rtp.LocalAddr().(*net.UDPAddr).Port, dir))
+	}
 	return []byte(fmt.Sprintf("v=0\r\no=%s 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
 		"m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=%s\r\n",
 		p.ext, p.rtp.LocalAddr().(*net.UDPAddr).Port, dir))

@@ -60,6 +60,9 @@ type Deps struct {
 	// codec name (PCMU, PCMA, G722), for calls an App answers; nil
 	// leaves apps without media.
 	Codecs func(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err error)
+	// InBandDTMF makes a detector of DTMF tones in audio at a sample rate,
+	// for callers that negotiated no telephone-event; nil detects none.
+	InBandDTMF func(rate int) (media.InBandDetector, error)
 	// NewID returns session IDs (store.DB.NewID).
 	NewID func() pbx.ID
 	// Ports hands out the relay's sockets.

@@ -32,6 +32,12 @@ type DTMFReceiver interface {
 	Push(timestamp uint32, marker bool, payload []byte) (digit rune, ok bool, err error)
 }
 
+// InBandDetector finds DTMF key presses in decoded audio; audio's
+// ToneDetector is one.
+type InBandDetector interface {
+	Detect(dst []rune, pcm []int16) []rune
+}
+
 // EndpointConfig is what NewEndpoint needs.
 type EndpointConfig struct {
 	// Pair is the RTP/RTCP sockets; the Endpoint closes it.
@@ -43,6 +49,10 @@ type EndpointConfig struct {
 	EventPT int
 	// DTMF reads EventPT's packets; nil ignores them.
 	DTMF DTMFReceiver
+	// InBand, when set, finds key presses in the decoded audio: the
+	// fallback for callers that send DTMF as tones (no telephone-event was
+	// negotiated). Its Detect appends the keys that start in a frame.
+	InBand InBandDetector
 	// Peer is where the caller's SDP says it receives RTP; the Endpoint
 	// latches to where packets really come from.
 	Peer netip.AddrPort
@@ -196,6 +206,7 @@ func (e *Endpoint) read(conn *net.UDPConn) {
 	defer e.wg.Done()
 	buf := make([]byte, maxPacket+1)
 	var pkt rtp.Packet
+	var keys []rune
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -228,6 +239,12 @@ func (e *Endpoint) read(conn *net.UDPConn) {
 			}
 		case pkt.PayloadType == e.cfg.Decoder.PayloadType():
 			frame := e.cfg.Decoder.Decode(e.frame(), pkt.Payload)
+			if e.cfg.InBand != nil && e.cfg.EventPT < 0 {
+				keys = e.cfg.InBand.Detect(keys[:0], frame)
+				for _, k := range keys {
+					e.PushDigit(k)
+				}
+			}
 			select {
 			case e.frames <- frame:
 			default:
