@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -105,6 +106,11 @@ func (m *Main) startSIP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		vm.RunSweeps(ctx, m.DB, time.Hour) // retain_days
+	}()
 	router := routing.New(routing.Deps{Store: m.DB, Trunks: tr, Now: m.Now, Logger: m.Log.With("component", "routing"), Voicemail: vm,
 		IVRs: m.startIVR()})
 	mgr, err := call.New(call.Deps{

@@ -127,10 +127,11 @@ func (s *DB) DeleteVoicemail(ctx context.Context, tenant pbx.TenantID, user, id 
 	return v, nil
 }
 
-// ExpiredVoicemails returns the messages of every tenant created before
-// cutoff, at most limit of them: the retention sweep removes them.
-func (s *DB) ExpiredVoicemails(ctx context.Context, cutoff time.Time, limit int) ([]Voicemail, error) {
-	rows, err := s.query(ctx, `SELECT `+voicemailCols+` FROM voicemails WHERE created_at < ? ORDER BY created_at LIMIT ?`, timeMS(cutoff), limit)
+// ExpiredVoicemails returns tenant's messages created before cutoff, at
+// most limit of them: the retention sweep removes them.
+func (s *DB) ExpiredVoicemails(ctx context.Context, tenant pbx.TenantID, cutoff time.Time, limit int) ([]Voicemail, error) {
+	rows, err := s.query(ctx, `SELECT `+voicemailCols+` FROM voicemails WHERE tenant_id = ? AND created_at < ? ORDER BY created_at LIMIT ?`,
+		tenant, timeMS(cutoff), limit)
 	if err != nil {
 		return nil, fmt.Errorf("expired voicemails: %w", err)
 	}
@@ -142,6 +143,24 @@ func (s *DB) ExpiredVoicemails(ctx context.Context, cutoff time.Time, limit int)
 			return nil, fmt.Errorf("expired voicemails: %w", err)
 		}
 		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// VoicemailTenants returns the tenants that hold voicemail messages.
+func (s *DB) VoicemailTenants(ctx context.Context) ([]pbx.TenantID, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT tenant_id FROM voicemails`)
+	if err != nil {
+		return nil, fmt.Errorf("voicemail tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []pbx.TenantID
+	for rows.Next() {
+		var t pbx.TenantID
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("voicemail tenants: %w", err)
+		}
+		out = append(out, t)
 	}
 	return out, rows.Err()
 }

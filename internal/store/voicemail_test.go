@@ -57,9 +57,15 @@ func TestVoicemails(t *testing.T) {
 		if v, err := db.DeleteVoicemail(ctx, a, box, mb[0].ID); err != nil || v.Path != "voicemail/x.wav" {
 			t.Fatalf("delete: %+v %v", v, err)
 		}
-		old, err := db.ExpiredVoicemails(ctx, base.Add(90*time.Minute), 10)
+		old, err := db.ExpiredVoicemails(ctx, a, base.Add(90*time.Minute), 10)
 		if err != nil || len(old) != 2 { // 102 of box and other's
 			t.Fatalf("expired: %+v %v", old, err)
+		}
+		if old, _ := db.ExpiredVoicemails(ctx, b, base.Add(90*time.Minute), 10); len(old) != 0 {
+			t.Fatalf("expired of another tenant: %+v", old)
+		}
+		if ts, err := db.VoicemailTenants(ctx); err != nil || len(ts) != 1 || ts[0] != a {
+			t.Fatalf("voicemail tenants: %v %v", ts, err)
 		}
 	})
 }
