@@ -90,19 +90,22 @@ func (o *OfficeHours) Open(t time.Time) bool {
 //
 // The end minute is exclusive. An all-zero hour/minute pair at both ends of
 // a non-consecutive holiday means the whole day.
+//
+// Its JSON is the holiday spec the API stores (POST /holidays), so that
+// every reader of a stored holiday decodes it the same way.
 type Holiday struct {
-	Consecutive bool
-	EveryYear   bool
-	YearStart   int
-	YearEnd     int
-	MonthStart  int
-	MonthEnd    int
-	DayStart    int
-	DayEnd      int
-	HourStart   int
-	HourEnd     int
-	MinuteStart int
-	MinuteEnd   int
+	Consecutive bool `json:"consecutive"`
+	EveryYear   bool `json:"every_year"`
+	YearStart   int  `json:"year_start"`
+	YearEnd     int  `json:"year_end"`
+	MonthStart  int  `json:"month_start"`
+	MonthEnd    int  `json:"month_end"`
+	DayStart    int  `json:"day_start"`
+	DayEnd      int  `json:"day_end"`
+	HourStart   int  `json:"hour_start"`
+	HourEnd     int  `json:"hour_end"`
+	MinuteStart int  `json:"minute_start"`
+	MinuteEnd   int  `json:"minute_end"`
 }
 
 // Contains reports whether t, already in the tenant's time zone, falls in

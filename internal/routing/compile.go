@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
 	// The embedded time zone database lets a host without tzdata load the
 	// tenants' zones, as the API that accepted them does.
 	_ "time/tzdata"
@@ -45,27 +46,6 @@ type tenantConfig struct {
 // (tenant_types.go, rules.go, numbers.go, users.go). Only the fields routing
 // reads are declared.
 
-type timeRangeJSON struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-}
-
-type dayJSON struct {
-	Enabled bool            `json:"enabled"`
-	Ranges  []timeRangeJSON `json:"ranges"`
-}
-
-type hoursJSON struct {
-	Mode      string   `json:"mode"`
-	Sunday    *dayJSON `json:"sunday"`
-	Monday    *dayJSON `json:"monday"`
-	Tuesday   *dayJSON `json:"tuesday"`
-	Wednesday *dayJSON `json:"wednesday"`
-	Thursday  *dayJSON `json:"thursday"`
-	Friday    *dayJSON `json:"friday"`
-	Saturday  *dayJSON `json:"saturday"`
-}
-
 type e164JSON struct {
 	Enabled                  bool   `json:"enabled"`
 	InternationalCode        string `json:"international_code"`
@@ -79,8 +59,8 @@ type e164JSON struct {
 }
 
 type tenantJSON struct {
-	E164        *e164JSON  `json:"e164"`
-	OfficeHours *hoursJSON `json:"office_hours"`
+	E164        *e164JSON             `json:"e164"`
+	OfficeHours *dialplan.StoredHours `json:"office_hours"`
 	// AllowedCountryCodes is /api/allowed_country_codes.
 	AllowedCountryCodes []string `json:"allowed_country_codes"`
 }
@@ -91,12 +71,12 @@ type forwardJSON struct {
 }
 
 type inboundJSON struct {
-	CIDNumberMask  string       `json:"cid_number_mask"`
-	OfficeHours    *forwardJSON `json:"office_hours_forward_rule"`
-	NonOfficeHours *forwardJSON `json:"non_office_hours_forward_rule"`
-	Holiday        *forwardJSON `json:"holiday_forward_rule"`
-	Hours          *hoursJSON   `json:"office_hours"`
-	HolidayIDs     []string     `json:"holiday_ids"`
+	CIDNumberMask  string                `json:"cid_number_mask"`
+	OfficeHours    *forwardJSON          `json:"office_hours_forward_rule"`
+	NonOfficeHours *forwardJSON          `json:"non_office_hours_forward_rule"`
+	Holiday        *forwardJSON          `json:"holiday_forward_rule"`
+	Hours          *dialplan.StoredHours `json:"office_hours"`
+	HolidayIDs     []string              `json:"holiday_ids"`
 }
 
 type routeJSON struct {
@@ -108,25 +88,10 @@ type routeJSON struct {
 }
 
 type outboundJSON struct {
-	NumberMask string      `json:"number_mask"`
-	Hours      *hoursJSON  `json:"office_hours"`
-	HolidayIDs []string    `json:"holiday_ids"`
-	Routes     []routeJSON `json:"routes"`
-}
-
-type holidayJSON struct {
-	Consecutive bool `json:"consecutive"`
-	EveryYear   bool `json:"every_year"`
-	YearStart   int  `json:"year_start"`
-	YearEnd     int  `json:"year_end"`
-	MonthStart  int  `json:"month_start"`
-	MonthEnd    int  `json:"month_end"`
-	DayStart    int  `json:"day_start"`
-	DayEnd      int  `json:"day_end"`
-	HourStart   int  `json:"hour_start"`
-	HourEnd     int  `json:"hour_end"`
-	MinuteStart int  `json:"minute_start"`
-	MinuteEnd   int  `json:"minute_end"`
+	NumberMask string                `json:"number_mask"`
+	Hours      *dialplan.StoredHours `json:"office_hours"`
+	HolidayIDs []string              `json:"holiday_ids"`
+	Routes     []routeJSON           `json:"routes"`
 }
 
 // compile turns a tenant's stored configuration into its tables. It never
@@ -155,7 +120,7 @@ func compile(c store.RoutingConfig, shuffle func(n int, swap func(i, j int)), lo
 	}
 	tc.tz = loadZone(c.Tenant.Timezone, log)
 	tenantHours := officeHours(ts.OfficeHours, log)
-	if tenantHours != nil && !anyDayEnabled(tenantHours) {
+	if tenantHours != nil && !tenantHours.AnyDay() {
 		tenantHours = nil
 	}
 	for _, a := range c.Providers {
@@ -165,12 +130,11 @@ func compile(c store.RoutingConfig, shuffle func(n int, swap func(i, j int)), lo
 	holidays := make(map[string]dialplan.Holiday, len(c.Holidays))
 	all := make([]dialplan.Holiday, 0, len(c.Holidays))
 	for _, h := range c.Holidays {
-		var hj holidayJSON
-		if err := json.Unmarshal(h.Spec, &hj); err != nil {
+		var d dialplan.Holiday
+		if err := json.Unmarshal(h.Spec, &d); err != nil {
 			log.Warn("holiday unreadable", "holiday_id", h.ID, "error", err)
 			continue
 		}
-		d := dialplan.Holiday(hj)
 		holidays[h.ID.String()] = d
 		all = append(all, d)
 	}
@@ -183,7 +147,7 @@ func compile(c store.RoutingConfig, shuffle func(n int, swap func(i, j int)), lo
 		}
 		return out
 	}
-	ruleHours := func(h *hoursJSON) *dialplan.OfficeHours {
+	ruleHours := func(h *dialplan.StoredHours) *dialplan.OfficeHours {
 		if h != nil && h.Mode == "GLOBAL" {
 			return tenantHours
 		}
@@ -213,7 +177,7 @@ func compile(c store.RoutingConfig, shuffle func(n int, swap func(i, j int)), lo
 // enabled routes, and the emergency table from the same rules without
 // groups, office hours or holidays. A route to a trunk no longer assigned to
 // the tenant is left out: the assignment is what lets a tenant use a trunk.
-func compileOutbound(c store.RoutingConfig, providers map[pbx.ID]store.ProviderAssignee, hours func(*hoursJSON) *dialplan.OfficeHours,
+func compileOutbound(c store.RoutingConfig, providers map[pbx.ID]store.ProviderAssignee, hours func(*dialplan.StoredHours) *dialplan.OfficeHours,
 	named func([]string) []dialplan.Holiday, shuffle func(int, func(i, j int)), log *slog.Logger) (outbound, emergency *dialplan.OutboundTable) {
 	var rules, open []dialplan.OutboundRule
 	for _, r := range c.OutboundRules {
@@ -266,7 +230,7 @@ func compileOutbound(c store.RoutingConfig, providers map[pbx.ID]store.ProviderA
 // assigned to the tenant. A rule that names holidays is closed on those; a
 // rule that names none follows every holiday of the tenant, as holidays are
 // the tenant's days off and a rule has no other way to see them.
-func compileInbound(c store.RoutingConfig, providers map[pbx.ID]store.ProviderAssignee, hours func(*hoursJSON) *dialplan.OfficeHours,
+func compileInbound(c store.RoutingConfig, providers map[pbx.ID]store.ProviderAssignee, hours func(*dialplan.StoredHours) *dialplan.OfficeHours,
 	named func([]string) []dialplan.Holiday, all []dialplan.Holiday, log *slog.Logger) *dialplan.InboundTable {
 	var rules []dialplan.InboundRule
 	for _, r := range c.InboundRules {
@@ -356,36 +320,12 @@ func e164Config(j *e164JSON, log *slog.Logger) dialplan.E164Config {
 // officeHours converts an office_hours object; nil stays nil (always open).
 // A weekday left out is closed. A range that does not parse is dropped with
 // a warning.
-func officeHours(h *hoursJSON, log *slog.Logger) *dialplan.OfficeHours {
-	if h == nil {
-		return nil
+func officeHours(h *dialplan.StoredHours, log *slog.Logger) *dialplan.OfficeHours {
+	o, err := h.OfficeHours()
+	if err != nil {
+		log.Warn("office hours range unreadable", "error", err)
 	}
-	var o dialplan.OfficeHours
-	for wd, d := range [7]*dayJSON{h.Sunday, h.Monday, h.Tuesday, h.Wednesday, h.Thursday, h.Friday, h.Saturday} {
-		if d == nil {
-			continue
-		}
-		o[wd].Enabled = d.Enabled
-		for _, r := range d.Ranges {
-			from, err1 := dialplan.ParseClock(r.From)
-			to, err2 := dialplan.ParseClock(r.To)
-			if err := errors.Join(err1, err2); err != nil {
-				log.Warn("office hours range unreadable", "error", err)
-				continue
-			}
-			o[wd].Ranges = append(o[wd].Ranges, dialplan.TimeRange{From: from, To: to})
-		}
-	}
-	return &o
-}
-
-func anyDayEnabled(o *dialplan.OfficeHours) bool {
-	for _, d := range o {
-		if d.Enabled {
-			return true
-		}
-	}
-	return false
+	return o
 }
 
 // loadZone loads the tenant's IANA zone; an empty or unknown one is UTC.

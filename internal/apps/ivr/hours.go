@@ -9,45 +9,6 @@ import (
 	"github.com/gopbx/gopbx/internal/pbx"
 )
 
-// The office-hours JSON the API writes (internal/api/rules.go), for a
-// custom rule's own hours and the tenant's (mode GLOBAL).
-
-type rangeJSON struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-}
-
-type dayJSON struct {
-	Enabled bool        `json:"enabled"`
-	Ranges  []rangeJSON `json:"ranges"`
-}
-
-type hoursJSON struct {
-	Mode      string   `json:"mode"`
-	Sunday    *dayJSON `json:"sunday"`
-	Monday    *dayJSON `json:"monday"`
-	Tuesday   *dayJSON `json:"tuesday"`
-	Wednesday *dayJSON `json:"wednesday"`
-	Thursday  *dayJSON `json:"thursday"`
-	Friday    *dayJSON `json:"friday"`
-	Saturday  *dayJSON `json:"saturday"`
-}
-
-type holidayJSON struct {
-	Consecutive bool `json:"consecutive"`
-	EveryYear   bool `json:"every_year"`
-	YearStart   int  `json:"year_start"`
-	YearEnd     int  `json:"year_end"`
-	MonthStart  int  `json:"month_start"`
-	MonthEnd    int  `json:"month_end"`
-	DayStart    int  `json:"day_start"`
-	DayEnd      int  `json:"day_end"`
-	HourStart   int  `json:"hour_start"`
-	HourEnd     int  `json:"hour_end"`
-	MinuteStart int  `json:"minute_start"`
-	MinuteEnd   int  `json:"minute_end"`
-}
-
 // ruleForward picks a custom rule's destination for now in the tenant's
 // time zone: its holiday rule on one of its holidays, its non-office-hours
 // rule outside its office hours, else its office-hours rule. A rule
@@ -74,25 +35,19 @@ func (x *session) ruleForward(ctx context.Context, r *customRule) forward {
 }
 
 // hours resolves a rule's office hours; nil is always open.
-func (x *session) hours(h *hoursJSON) *dialplan.OfficeHours {
+func (x *session) hours(h *dialplan.StoredHours) *dialplan.OfficeHours {
 	if h == nil {
 		return nil
 	}
 	if h.Mode == "GLOBAL" {
 		var ts struct {
-			OfficeHours *hoursJSON `json:"office_hours"`
+			OfficeHours *dialplan.StoredHours `json:"office_hours"`
 		}
 		if len(x.c.Tenant.Settings) > 0 {
 			json.Unmarshal(x.c.Tenant.Settings, &ts)
 		}
-		o := convertHours(ts.OfficeHours)
-		if o == nil {
-			return nil
-		}
-		for _, d := range o {
-			if d.Enabled {
-				return o
-			}
+		if o := convertHours(ts.OfficeHours); o != nil && o.AnyDay() {
+			return o
 		}
 		return nil
 	}
@@ -101,25 +56,9 @@ func (x *session) hours(h *hoursJSON) *dialplan.OfficeHours {
 
 // convertHours turns office_hours JSON into dialplan's; a weekday left out
 // is closed, a range that does not parse is dropped.
-func convertHours(h *hoursJSON) *dialplan.OfficeHours {
-	if h == nil {
-		return nil
-	}
-	var o dialplan.OfficeHours
-	for wd, d := range [7]*dayJSON{h.Sunday, h.Monday, h.Tuesday, h.Wednesday, h.Thursday, h.Friday, h.Saturday} {
-		if d == nil {
-			continue
-		}
-		o[wd].Enabled = d.Enabled
-		for _, r := range d.Ranges {
-			from, err1 := dialplan.ParseClock(r.From)
-			to, err2 := dialplan.ParseClock(r.To)
-			if err1 == nil && err2 == nil {
-				o[wd].Ranges = append(o[wd].Ranges, dialplan.TimeRange{From: from, To: to})
-			}
-		}
-	}
-	return &o
+func convertHours(h *dialplan.StoredHours) *dialplan.OfficeHours {
+	o, _ := h.OfficeHours()
+	return o
 }
 
 // onHoliday reports whether now falls in one of the holidays ids names;
@@ -134,8 +73,8 @@ func (x *session) onHoliday(ctx context.Context, ids []string, now time.Time) bo
 		if err != nil {
 			continue
 		}
-		var hj holidayJSON
-		if json.Unmarshal(h.Spec, &hj) == nil && dialplan.Holiday(hj).Contains(now) {
+		var hd dialplan.Holiday
+		if json.Unmarshal(h.Spec, &hd) == nil && hd.Contains(now) {
 			return true
 		}
 	}

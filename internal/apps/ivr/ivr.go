@@ -20,6 +20,7 @@ import (
 
 	"github.com/gopbx/gopbx/internal/apps/menu"
 	"github.com/gopbx/gopbx/internal/call"
+	"github.com/gopbx/gopbx/internal/dialplan"
 	"github.com/gopbx/gopbx/internal/pbx"
 	"github.com/gopbx/gopbx/internal/prompts"
 	"github.com/gopbx/gopbx/internal/store"
@@ -184,12 +185,12 @@ type timeoutRule struct {
 }
 
 type customRule struct {
-	UserInput      string     `json:"user_input"`
-	OfficeHours    *hoursJSON `json:"office_hours"`
-	OfficeHoursFwd *forward   `json:"office_hours_forward_rule"`
-	NonOfficeFwd   *forward   `json:"non_office_hours_forward_rule"`
-	HolidayFwd     *forward   `json:"holiday_forward_rule"`
-	HolidayIDs     []string   `json:"holiday_ids"`
+	UserInput      string                `json:"user_input"`
+	OfficeHours    *dialplan.StoredHours `json:"office_hours"`
+	OfficeHoursFwd *forward              `json:"office_hours_forward_rule"`
+	NonOfficeFwd   *forward              `json:"non_office_hours_forward_rule"`
+	HolidayFwd     *forward              `json:"holiday_forward_rule"`
+	HolidayIDs     []string              `json:"holiday_ids"`
 }
 
 // defaultSettings are PortSIP's defaults, for settings an older row lacks.
