@@ -10,10 +10,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gopbx/gopbx/internal/apps/menu"
 	"github.com/gopbx/gopbx/internal/call"
-	"github.com/gopbx/gopbx/internal/media/audio"
 	"github.com/gopbx/gopbx/internal/pbx"
 	"github.com/gopbx/gopbx/internal/prompts"
 	"github.com/gopbx/gopbx/internal/store"
@@ -220,25 +220,13 @@ func (s *Service) recordGreeting(ctx context.Context, m *menu.Caller, c *call.Ap
 	if _, err := m.Play(ctx, false, menu.P("vm/record-greeting"), menu.P("beep")); err != nil {
 		return err
 	}
-	dir := filepath.Join("files", c.Tenant.ID.String())
-	if err := os.MkdirAll(filepath.Join(s.cfg.Data, dir), 0o750); err != nil {
-		return fmt.Errorf("record greeting: %w", err)
-	}
-	name := filepath.Join(dir, "greeting-"+c.SessionID.String()+".wav")
-	f, err := os.Create(filepath.Join(s.cfg.Data, name))
+	name := filepath.Join("files", c.Tenant.ID.String(), "greeting-"+c.SessionID.String()+".wav")
+	rec, err := s.record(ctx, m, c, name)
 	if err != nil {
 		return fmt.Errorf("record greeting: %w", err)
 	}
-	w, err := audio.NewWAVWriter(f, c.Media.SampleRate())
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("record greeting: %w", err)
-	}
-	_, recErr := m.Record(ctx, w, s.cfg.MaxMessage)
-	werr := w.Close()
-	size, _ := f.Seek(0, io.SeekEnd)
-	f.Close()
-	if werr != nil || w.Samples() < int64(c.Media.SampleRate()/2) {
+	recErr, size := rec.callErr, rec.size
+	if rec.writeErr != nil || rec.duration < time.Second/2 {
 		os.Remove(filepath.Join(s.cfg.Data, name))
 		return recErr
 	}

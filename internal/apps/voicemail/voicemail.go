@@ -153,27 +153,12 @@ func (s *Service) deposit(ctx context.Context, c *call.AppCall, box string) erro
 	}
 	m.Play(ctx, false, menu.P("beep"))
 
-	dir := filepath.Join("voicemail", c.Tenant.ID.String(), user.ID.String())
-	if err := os.MkdirAll(filepath.Join(s.cfg.Data, dir), 0o750); err != nil {
-		return fmt.Errorf("voicemail deposit: %w", err)
-	}
-	name := filepath.Join(dir, c.SessionID.String()+".wav")
-	f, err := os.OpenFile(filepath.Join(s.cfg.Data, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	name := filepath.Join("voicemail", c.Tenant.ID.String(), user.ID.String(), c.SessionID.String()+".wav")
+	rec, err := s.record(ctx, m, c, name)
 	if err != nil {
 		return fmt.Errorf("voicemail deposit: %w", err)
 	}
-	w, err := audio.NewWAVWriter(f, c.Media.SampleRate())
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("voicemail deposit: %w", err)
-	}
-	key, recErr := m.Record(ctx, w, s.cfg.MaxMessage)
-	werr := w.Close()
-	size, _ := f.Seek(0, io.SeekEnd)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	dur := time.Duration(w.Samples()) * time.Second / time.Duration(c.Media.SampleRate())
+	key, recErr, werr, size, dur := rec.key, rec.callErr, rec.writeErr, rec.size, rec.duration
 	// The caller may have hung up: the message is still saved, outside the
 	// call's context.
 	bg := context.WithoutCancel(ctx)
@@ -242,4 +227,43 @@ func (s *Service) minMessage(ctx context.Context, tenant pbx.TenantID) time.Dura
 		return s.cfg.MinMessage
 	}
 	return time.Duration(*v.MinSeconds) * time.Second
+}
+
+// recording is what record wrote.
+type recording struct {
+	key      rune  // the key that ended it, 0 for none
+	callErr  error // the call's end (the caller hung up), nil if a key or the limit ended it
+	writeErr error // the file could not be finished
+	size     int64
+	duration time.Duration
+}
+
+// record records the caller to the WAV file name (relative to the data
+// folder) until a key, MaxMessage or the call's end. An error is returned
+// only when the file could not be made; what the recording ended with is in
+// the result.
+func (s *Service) record(ctx context.Context, m *menu.Caller, c *call.AppCall, name string) (recording, error) {
+	path := filepath.Join(s.cfg.Data, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return recording{}, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return recording{}, err
+	}
+	w, err := audio.NewWAVWriter(f, c.Media.SampleRate())
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return recording{}, err
+	}
+	var r recording
+	r.key, r.callErr = m.Record(ctx, w, s.cfg.MaxMessage)
+	r.writeErr = w.Close()
+	r.size, _ = f.Seek(0, io.SeekEnd)
+	if err := f.Close(); r.writeErr == nil {
+		r.writeErr = err
+	}
+	r.duration = time.Duration(w.Samples()) * time.Second / time.Duration(c.Media.SampleRate())
+	return r, nil
 }
