@@ -3,8 +3,6 @@ package siptest
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,72 +130,4 @@ func (w *Watcher) doSubscribe(ctx context.Context, req *sip.Request, event strin
 	}
 	w.mu.Unlock()
 	return res, nil
-}
-
-// startWith is Start with extra handlers registered on the UA's server
-// before it serves (sipgo's handler map has no lock).
-func startWith(cfg Config, handlers func(*sipgo.Server)) (*UA, error) {
-	if cfg.Transport == "" {
-		cfg.Transport = "udp"
-	}
-	cfg.Transport = strings.ToLower(cfg.Transport)
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	u := &UA{cfg: cfg, callID: sip.GenerateTagN(20) + "@siptest", cseq: 1, got: make(chan *sip.Request, 16), byes: make(chan *sip.Request, 16)}
-	var err error
-	u.ua, err = sipgo.NewUA(sipgo.WithUserAgent("siptest"), sipgo.WithUserAgentHostname(cfg.Domain),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(cfg.Logger)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(cfg.Logger)))
-	if err != nil {
-		return nil, fmt.Errorf("start ua: %w", err)
-	}
-	u.server, err = sipgo.NewServer(u.ua, sipgo.WithServerLogger(cfg.Logger))
-	if err != nil {
-		u.ua.Close()
-		return nil, fmt.Errorf("start ua: %w", err)
-	}
-	u.server.OnInvite(u.onInvite)
-	u.server.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {})
-	u.server.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		select {
-		case u.byes <- req:
-		default:
-		}
-		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
-	})
-	u.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
-	})
-	handlers(u.server)
-	if cfg.LocalIP == "" {
-		cfg.LocalIP = "127.0.0.1"
-	}
-	opts := []sipgo.ClientOption{sipgo.WithClientLogger(cfg.Logger), sipgo.WithClientHostname(cfg.LocalIP)}
-	switch cfg.Transport {
-	case "udp":
-		pc, err := net.ListenPacket("udp", net.JoinHostPort(cfg.LocalIP, "0"))
-		if err != nil {
-			u.ua.Close()
-			return nil, fmt.Errorf("start ua: %w", err)
-		}
-		u.laddr, u.pc = pc.LocalAddr().String(), pc
-		go u.server.ServeUDP(pc) // returns when Close closes pc
-		if err := waitServing(u.ua, u.laddr); err != nil {
-			u.Close()
-			return nil, fmt.Errorf("start ua: %w", err)
-		}
-		opts = append(opts, sipgo.WithClientConnectionAddr(u.laddr))
-	case "tcp":
-	default:
-		u.ua.Close()
-		return nil, fmt.Errorf("start ua: transport %q not supported", cfg.Transport)
-	}
-	u.client, err = sipgo.NewClient(u.ua, opts...)
-	if err != nil {
-		u.ua.Close()
-		return nil, fmt.Errorf("start ua: %w", err)
-	}
-	u.dialog = &sipgo.DialogUA{Client: u.client, ContactHDR: u.contactHeader()}
-	return u, nil
 }

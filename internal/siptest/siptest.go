@@ -72,7 +72,11 @@ func New(tb testing.TB, cfg Config) *UA {
 }
 
 // Start starts a UA; the caller must Close it. Tests use New.
-func Start(cfg Config) (*UA, error) {
+func Start(cfg Config) (*UA, error) { return startWith(cfg, nil) }
+
+// startWith is Start with extra handlers registered on the UA's server
+// before it serves (sipgo's handler map has no lock).
+func startWith(cfg Config, handlers func(*sipgo.Server)) (*UA, error) {
 	if cfg.Transport == "" {
 		cfg.Transport = "udp"
 	}
@@ -106,6 +110,9 @@ func Start(cfg Config) (*UA, error) {
 	u.server.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	})
+	if handlers != nil {
+		handlers(u.server)
+	}
 	if cfg.LocalIP == "" {
 		cfg.LocalIP = "127.0.0.1"
 	}
