@@ -6,7 +6,12 @@
 // flows both ways while each call is up; it reports call setup rate and
 // latency and how much of the RTP came through, and, over a steady window
 // with every call up, the loss and the CPU time and memory of watched
-// server processes. RunRegister registers many distinct extensions with
+// server processes. Calls can also go, without a callee, to a number the
+// PBX answers itself (an IVR, voicemail boxes), send RFC 4733 keys at set
+// offsets and count the PBX's hang-ups that follow, and report each call's
+// largest gap between two RTP packets from the PBX; the audio sent carries
+// a frame counter, so RecordingGaps finds what a recording of it lacks
+// (bench/apps/run.sh). RunRegister registers many distinct extensions with
 // digest authentication and reports the rate and latency. Both speak plain
 // SIP over UDP, so the same generator drives gopbx and the anchors it is
 // compared with (bench/sip/run.sh: Kamailio, rtpengine). cmd/sipbench is

@@ -18,9 +18,6 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-	"github.com/pion/rtp"
-
-	"github.com/gopbx/gopbx/internal/media/sdp"
 )
 
 // Config says what load to put on which PBX.
@@ -32,11 +29,27 @@ type Config struct {
 	// Caller and Callee are extension numbers and their SIP passwords.
 	// A caller without a password answers no challenge: it plays a carrier
 	// on an IP-authenticated trunk, whose calls come from CallerIP.
+	// Without a Callee nothing is registered: the calls go to DID.
 	Caller, CallerPassword string
 	Callee, CalleePassword string
 	// DID, when set, is the number the calls go to instead of Callee: a
-	// number that an inbound rule of the PBX routes to Callee.
+	// number that an inbound rule of the PBX routes to Callee, or one the
+	// PBX answers itself (an IVR, a voicemail box).
 	DID string
+	// DIDCount, above 1, spreads the calls over that many numbers from
+	// DID (which must then be numeric): call i goes to DID + i%DIDCount.
+	DIDCount int
+	// Digits are key presses each answered call sends as RFC 4733
+	// telephone-events (offered at payload type 101; sent at the type of
+	// the PBX's answer), each At its offset from the answer. A call the
+	// PBX hangs up within React of its last digit (default 5 s) had them
+	// detected: for an IVR whose key hangs up.
+	Digits []Digit
+	React  time.Duration
+	// GapLimit is the largest gap between two RTP packets from the PBX
+	// that a call may have and not count in Report.GapCalls; default
+	// 40 ms.
+	GapLimit time.Duration
 	// Calls is how many calls to place; Concurrency how many may be up at
 	// once; Rate caps new calls per second (0: no cap).
 	Calls       int
@@ -58,6 +71,12 @@ type Config struct {
 	Watch  []int
 	Window time.Duration
 	Logger *slog.Logger
+}
+
+// Digit is a key pressed At an offset from the call's answer.
+type Digit struct {
+	Key rune
+	At  time.Duration
 }
 
 // ProcSample is what one watched process used over the steady window.
@@ -92,6 +111,18 @@ type Report struct {
 	Window               time.Duration
 	WinSent, WinReceived uint64
 	Procs                []ProcSample
+	// PBXHangups counts answered calls the PBX hung up before Hold ended.
+	PBXHangups int
+	// DigitCalls counts calls that sent all their Digits; Reacted those
+	// the PBX hung up on within React of the last one.
+	DigitCalls, Reacted int
+	// GapP50, GapP99 and GapMax are over the answered calls that heard the
+	// PBX: each call's largest gap between two RTP packets from the PBX,
+	// from the first until either side hangs up. GapCalls counts the calls
+	// whose largest gap exceeded GapLimit. The gaps are arrival times in
+	// this process, so they include its own scheduling delays.
+	GapP50, GapP99, GapMax time.Duration
+	GapCalls               int
 }
 
 // String formats the report for people.
@@ -100,9 +131,15 @@ func (r Report) String() string {
 	if r.RTPSent > 0 {
 		loss = 100 * (1 - float64(r.RTPReceived)/float64(r.RTPSent))
 	}
-	return fmt.Sprintf("calls %d answered %d failed %d %v in %v: %.1f calls/s, setup p50 %v p99 %v; rtp sent %d received %d (loss %.2f%%, deaf endpoints %d)",
+	s := fmt.Sprintf("calls %d answered %d failed %d %v in %v: %.1f calls/s, setup p50 %v p99 %v; rtp sent %d received %d (loss %.2f%%, deaf endpoints %d)",
 		r.Attempted, r.Answered, r.Failed, r.Status, r.Elapsed.Round(time.Millisecond), r.CPS,
 		r.SetupP50.Round(time.Microsecond), r.SetupP99.Round(time.Microsecond), r.RTPSent, r.RTPReceived, loss, r.DeafPeers)
+	s += fmt.Sprintf("; largest gap per call p50 %v p99 %v max %v, calls over the limit %d; hung up by the pbx %d",
+		r.GapP50.Round(time.Millisecond), r.GapP99.Round(time.Millisecond), r.GapMax.Round(time.Millisecond), r.GapCalls, r.PBXHangups)
+	if r.DigitCalls > 0 {
+		s += fmt.Sprintf("; digits sent in %d calls, reacted to in %d", r.DigitCalls, r.Reacted)
+	}
+	return s
 }
 
 // agent is one SIP UA of the generator with its own UDP socket.
@@ -155,134 +192,6 @@ func (a *agent) close() {
 	<-a.done
 }
 
-// rtpPeer is one end of a call's media: a socket, where to send, counters.
-type rtpPeer struct {
-	tot  *counters
-	conn *net.UDPConn
-	dst  atomic.Pointer[netip.AddrPort]
-	seq  uint16
-	ts   uint32
-	ssrc uint32
-	recv atomic.Uint64
-	sent atomic.Uint64
-}
-
-// counters add up the packets of every peer of a run.
-type counters struct {
-	sent, recv atomic.Uint64
-	deaf       atomic.Int64
-}
-
-// done counts p's packets as finished: a peer that sent but heard
-// nothing is deaf.
-func (c *counters) done(p *rtpPeer) {
-	if p.sent.Load() > 0 && p.recv.Load() == 0 {
-		c.deaf.Add(1)
-	}
-}
-
-func newRTPPeer(ip string, tot *counters) (*rtpPeer, error) {
-	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(ip), 0)))
-	if err != nil {
-		return nil, err
-	}
-	return &rtpPeer{tot: tot, conn: c, ssrc: uint32(time.Now().UnixNano())}, nil
-}
-
-func (p *rtpPeer) port() int { return p.conn.LocalAddr().(*net.UDPAddr).Port }
-
-// read counts packets until the socket closes.
-func (p *rtpPeer) read() {
-	buf := make([]byte, 1500)
-	for {
-		if _, _, err := p.conn.ReadFromUDPAddrPort(buf); err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		p.recv.Add(1)
-		p.tot.recv.Add(1)
-	}
-}
-
-// send sends one 20 ms PCMU packet of silence.
-func (p *rtpPeer) send(buf []byte) {
-	dst := p.dst.Load()
-	if dst == nil {
-		return
-	}
-	p.seq++
-	p.ts += 160
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: p.seq, Timestamp: p.ts, SSRC: p.ssrc}}
-	n, err := pkt.Header.MarshalTo(buf)
-	if err != nil {
-		return
-	}
-	for i := n; i < n+160; i++ {
-		buf[i] = 0xff
-	}
-	if _, err := p.conn.WriteToUDPAddrPort(buf[:n+160], *dst); err == nil {
-		p.sent.Add(1)
-		p.tot.sent.Add(1)
-	}
-}
-
-func sdpFor(ip string, port int) []byte {
-	return []byte(fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n", ip, ip, port))
-}
-
-func setDst(p *rtpPeer, body []byte) {
-	s, err := sdp.Parse(body)
-	if err != nil || len(s.Media) == 0 || !s.RTP(0).IsValid() {
-		return
-	}
-	d := s.RTP(0)
-	p.dst.Store(&d)
-}
-
-// pacer sends a packet for every registered peer each 20 ms, from one
-// goroutine, so that thousands of calls do not need thousands of tickers.
-type pacer struct {
-	mu    sync.Mutex
-	peers map[*rtpPeer]struct{}
-}
-
-func (pc *pacer) add(p *rtpPeer) {
-	pc.mu.Lock()
-	pc.peers[p] = struct{}{}
-	pc.mu.Unlock()
-}
-
-func (pc *pacer) remove(p *rtpPeer) {
-	pc.mu.Lock()
-	delete(pc.peers, p)
-	pc.mu.Unlock()
-}
-
-func (pc *pacer) run(ctx context.Context) {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	buf := make([]byte, 1500)
-	var list []*rtpPeer
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		pc.mu.Lock()
-		list = list[:0]
-		for p := range pc.peers {
-			list = append(list, p)
-		}
-		pc.mu.Unlock()
-		for _, p := range list {
-			p.send(buf)
-		}
-	}
-}
-
 // Run registers the callee, places cfg.Calls calls (to cfg.DID when set,
 // else to the callee) and returns what it measured. It returns when every
 // call is over or ctx ends.
@@ -299,9 +208,24 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.React <= 0 {
+		cfg.React = 5 * time.Second
+	}
+	if cfg.GapLimit <= 0 {
+		cfg.GapLimit = 40 * time.Millisecond
+	}
 	target, err := netip.ParseAddrPort(cfg.Target)
 	if err != nil {
 		return Report{}, fmt.Errorf("load: target: %w", err)
+	}
+	if cfg.Callee == "" && cfg.DID == "" {
+		return Report{}, errors.New("load: a callee or a DID is needed")
+	}
+	var didBase int
+	if cfg.DIDCount > 1 {
+		if didBase, err = strconv.Atoi(cfg.DID); err != nil {
+			return Report{}, fmt.Errorf("load: DIDCount needs a numeric DID: %w", err)
+		}
 	}
 	pc := &pacer{peers: map[*rtpPeer]struct{}{}}
 	tot := &counters{}
@@ -320,69 +244,13 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		pcDone.Wait()
 	}()
 
-	callee, err := newAgent(cfg.LocalIP, "sipbench-callee")
-	if err != nil {
-		return Report{}, err
-	}
-	defer callee.close()
-	var rtpWG sync.WaitGroup
-	var calleePeers sync.Map // Call-ID → *rtpPeer
-	defer func() {
-		// Calls whose BYE never came still hold their sockets.
-		calleePeers.Range(func(k, v any) bool {
-			v.(*rtpPeer).conn.Close()
-			return true
-		})
-		rtpWG.Wait()
-	}()
-	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: cfg.Callee, Host: callee.addr.Addr().String(), Port: int(callee.addr.Port())}}
-	// The dialog cache answers like a phone: it retransmits its 2xx until
-	// the ACK comes, so a lost packet costs a retransmission, not a call.
-	dsc := sipgo.NewDialogServerCache(callee.client, contact)
-	callee.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
-		ds, err := dsc.ReadInvite(req, tx)
-		if err != nil {
-			tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
-			return
-		}
-		peer, err := newRTPPeer(cfg.LocalIP, tot)
-		if err != nil {
-			ds.Respond(500, "Server Internal Error", nil)
-			return
-		}
-		setDst(peer, req.Body())
-		calleePeers.Store(req.CallID().Value(), peer)
-		rtpWG.Add(1)
-		go func() { defer rtpWG.Done(); peer.read() }()
-		if cfg.RTP {
-			pc.add(peer)
-		}
-		if err := ds.RespondSDP(sdpFor(cfg.LocalIP, peer.port())); err != nil {
-			cfg.Logger.Debug("answer", "error", err)
-		}
-	})
-	callee.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
-		dsc.ReadAck(req, tx)
-	})
 	var rtpSent, rtpRecv atomic.Uint64
-	callee.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		if err := dsc.ReadBye(req, tx); err != nil {
-			tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	if cfg.Callee != "" {
+		stopCallee, err := serveCallee(ctx, cfg, target, pc, tot, &rtpSent, &rtpRecv)
+		if err != nil {
+			return Report{}, err
 		}
-		if v, ok := calleePeers.LoadAndDelete(req.CallID().Value()); ok {
-			p := v.(*rtpPeer)
-			pc.remove(p)
-			p.conn.Close()
-			tot.done(p)
-			rtpSent.Add(p.sent.Load())
-			rtpRecv.Add(p.recv.Load())
-		}
-	})
-	if err := callee.serve(); err != nil {
-		return Report{}, err
-	}
-	if err := register(ctx, callee, target, cfg); err != nil {
-		return Report{}, err
+		defer stopCallee()
 	}
 
 	caller, err := newAgent(cfg.CallerIP, "sipbench-caller")
@@ -390,8 +258,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return Report{}, err
 	}
 	defer caller.close()
+	var byes sync.Map // Call-ID → chan struct{}, closed by the PBX's BYE
 	caller.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		if v, ok := byes.LoadAndDelete(req.CallID().Value()); ok {
+			close(v.(chan struct{}))
+		}
 	})
 	if err := caller.serve(); err != nil {
 		return Report{}, err
@@ -452,6 +324,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		mu      sync.Mutex
 		rep     = Report{Status: map[int]int{}}
 		setups  []time.Duration
+		gaps    []time.Duration
 		wg      sync.WaitGroup
 		sem     = make(chan struct{}, cfg.Concurrency)
 		started = time.Now()
@@ -480,18 +353,39 @@ loop:
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			setup, code, sent, recv := oneCall(ctx, dua, target, cfg, pc, tot, onUp)
+			called := cfg.Callee
+			if cfg.DIDCount > 1 {
+				called = strconv.Itoa(didBase + i%cfg.DIDCount)
+			} else if cfg.DID != "" {
+				called = cfg.DID
+			}
+			r := oneCall(ctx, dua, &byes, target, cfg, called, pc, tot, onUp)
 			mu.Lock()
 			defer mu.Unlock()
 			rep.Attempted++
-			rtpSent.Add(sent)
-			rtpRecv.Add(recv)
-			if code == 200 {
-				rep.Answered++
-				setups = append(setups, setup)
-			} else {
+			rtpSent.Add(r.sent)
+			rtpRecv.Add(r.recv)
+			if r.code != 200 {
 				rep.Failed++
-				rep.Status[code]++
+				rep.Status[r.code]++
+				return
+			}
+			rep.Answered++
+			setups = append(setups, r.setup)
+			if r.heard {
+				gaps = append(gaps, r.maxGap)
+				if r.maxGap > cfg.GapLimit {
+					rep.GapCalls++
+				}
+			}
+			if r.hungUp {
+				rep.PBXHangups++
+			}
+			if r.digits {
+				rep.DigitCalls++
+			}
+			if r.reacted {
+				rep.Reacted++
 			}
 		}()
 	}
@@ -512,11 +406,87 @@ loop:
 		rep.SetupP50 = setups[n/2]
 		rep.SetupP99 = setups[min(n-1, n*99/100)]
 	}
+	slices.Sort(gaps)
+	if n := len(gaps); n > 0 {
+		rep.GapP50, rep.GapP99, rep.GapMax = gaps[n/2], gaps[min(n-1, n*99/100)], gaps[n-1]
+	}
 	// Let the last BYEs reach the callee before counting its packets.
 	time.Sleep(100 * time.Millisecond)
 	rep.RTPSent, rep.RTPReceived = rtpSent.Load(), rtpRecv.Load()
 	rep.DeafPeers = int(tot.deaf.Load())
 	return rep, ctx.Err()
+}
+
+// serveCallee registers cfg.Callee from a UA that answers every call with
+// RTP (paced by pc when cfg.RTP), adding each call's packets to rtpSent
+// and rtpRecv when it ends; stop hangs the UA up.
+func serveCallee(ctx context.Context, cfg Config, target netip.AddrPort, pc *pacer, tot *counters, rtpSent, rtpRecv *atomic.Uint64) (stop func(), err error) {
+	callee, err := newAgent(cfg.LocalIP, "sipbench-callee")
+	if err != nil {
+		return nil, err
+	}
+	var rtpWG sync.WaitGroup
+	var calleePeers sync.Map // Call-ID → *rtpPeer
+	stop = func() {
+		// Calls whose BYE never came still hold their sockets.
+		calleePeers.Range(func(k, v any) bool {
+			v.(*rtpPeer).conn.Close()
+			return true
+		})
+		rtpWG.Wait()
+		callee.close()
+	}
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: cfg.Callee, Host: callee.addr.Addr().String(), Port: int(callee.addr.Port())}}
+	// The dialog cache answers like a phone: it retransmits its 2xx until
+	// the ACK comes, so a lost packet costs a retransmission, not a call.
+	dsc := sipgo.NewDialogServerCache(callee.client, contact)
+	callee.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		ds, err := dsc.ReadInvite(req, tx)
+		if err != nil {
+			tx.Respond(sip.NewResponseFromRequest(req, 400, "Bad Request", nil))
+			return
+		}
+		peer, err := newRTPPeer(cfg.LocalIP, tot)
+		if err != nil {
+			ds.Respond(500, "Server Internal Error", nil)
+			return
+		}
+		setDst(peer, req.Body())
+		calleePeers.Store(req.CallID().Value(), peer)
+		rtpWG.Add(1)
+		go func() { defer rtpWG.Done(); peer.read() }()
+		if cfg.RTP {
+			pc.add(peer)
+		}
+		if err := ds.RespondSDP(sdpFor(cfg.LocalIP, peer.port(), false)); err != nil {
+			cfg.Logger.Debug("answer", "error", err)
+		}
+	})
+	callee.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		dsc.ReadAck(req, tx)
+	})
+	callee.srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		if err := dsc.ReadBye(req, tx); err != nil {
+			tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		}
+		if v, ok := calleePeers.LoadAndDelete(req.CallID().Value()); ok {
+			p := v.(*rtpPeer)
+			pc.remove(p)
+			p.conn.Close()
+			tot.done(p)
+			rtpSent.Add(p.sent.Load())
+			rtpRecv.Add(p.recv.Load())
+		}
+	})
+	if err := callee.serve(); err != nil {
+		stop()
+		return nil, err
+	}
+	if err := register(ctx, callee, target, cfg); err != nil {
+		stop()
+		return nil, err
+	}
+	return stop, nil
 }
 
 func register(ctx context.Context, a *agent, target netip.AddrPort, cfg Config) error {
@@ -548,11 +518,26 @@ func register(ctx context.Context, a *agent, target netip.AddrPort, cfg Config) 
 	return nil
 }
 
-// oneCall places one call, holds it with RTP, and hangs up.
-func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cfg Config, pc *pacer, tot *counters, onUp func(int)) (setup time.Duration, code int, sent, recv uint64) {
+// callResult is what one call came to.
+type callResult struct {
+	setup      time.Duration
+	code       int // final status of the INVITE; 0 when none came
+	sent, recv uint64
+	// maxGap is the largest gap between two RTP packets from the PBX;
+	// heard is false when fewer than two came.
+	maxGap time.Duration
+	heard  bool
+	// hungUp: the PBX hung up first; digits: all cfg.Digits were sent;
+	// reacted: the PBX hung up within cfg.React of the last one.
+	hungUp, digits, reacted bool
+}
+
+// oneCall places one call to called, holds it with RTP, sends cfg.Digits,
+// and hangs up when cfg.Hold ends unless the PBX did first.
+func oneCall(ctx context.Context, dua *sipgo.DialogUA, byes *sync.Map, target netip.AddrPort, cfg Config, called string, pc *pacer, tot *counters, onUp func(int)) (r callResult) {
 	peer, err := newRTPPeer(cfg.CallerIP, tot)
 	if err != nil {
-		return 0, 0, 0, 0
+		return r
 	}
 	readDone := make(chan struct{})
 	go func() { defer close(readDone); peer.read() }()
@@ -560,13 +545,10 @@ func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cf
 		pc.remove(peer)
 		peer.conn.Close()
 		<-readDone
-		sent, recv = peer.sent.Load(), peer.recv.Load()
+		r.sent, r.recv = peer.sent.Load(), peer.recv.Load()
+		r.maxGap, r.heard = time.Duration(peer.maxGap), r.recv > 1
 		tot.done(peer)
 	}()
-	called := cfg.Callee
-	if cfg.DID != "" {
-		called = cfg.DID
-	}
 	uri := sip.Uri{Scheme: "sip", User: called, Host: cfg.Domain}
 	req := sip.NewRequest(sip.INVITE, uri)
 	req.SetDestination(target.String())
@@ -574,45 +556,80 @@ func oneCall(ctx context.Context, dua *sipgo.DialogUA, target netip.AddrPort, cf
 	from.Params.Add("tag", sip.GenerateTagN(8))
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: uri})
+	// The Call-ID is ours so that the PBX's BYE finds this call.
+	callID := sip.CallIDHeader(sip.GenerateTagN(24))
+	req.AppendHeader(&callID)
+	bye := make(chan struct{})
+	byes.Store(string(callID), bye)
+	defer byes.Delete(string(callID))
 	ct := sip.ContentTypeHeader("application/sdp")
 	req.AppendHeader(&ct)
-	req.SetBody(sdpFor(cfg.CallerIP, peer.port()))
+	req.SetBody(sdpFor(cfg.CallerIP, peer.port(), len(cfg.Digits) > 0))
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	sess, err := dua.WriteInvite(cctx, req)
 	if err != nil {
-		return 0, 0, 0, 0
+		return r
 	}
 	defer sess.Close()
 	err = sess.WaitAnswer(cctx, sipgo.AnswerOptions{Username: cfg.Caller, Password: cfg.CallerPassword})
 	var de *sipgo.ErrDialogResponse
 	if errors.As(err, &de) {
-		return 0, de.Res.StatusCode, 0, 0
+		r.code = de.Res.StatusCode
+		return r
 	} else if err != nil {
-		return 0, 0, 0, 0
+		return r
 	}
-	setup = time.Since(start)
+	r.setup = time.Since(start)
 	if err := sess.Ack(cctx); err != nil {
-		return setup, 0, 0, 0
+		return r
 	}
+	answered := time.Now()
 	onUp(1)
 	defer onUp(-1)
 	setDst(peer, sess.InviteResponse.Body())
 	if cfg.RTP {
 		pc.add(peer)
 	}
-	select {
-	case <-time.After(cfg.Hold):
-	case <-ctx.Done():
+	r.code = 200
+	hold := time.NewTimer(cfg.Hold)
+	defer hold.Stop()
+	var lastDigit time.Time
+	next := 0 // the next digit to send
+	for {
+		var due <-chan time.Time
+		if next < len(cfg.Digits) {
+			due = time.After(time.Until(answered.Add(cfg.Digits[next].At)))
+		}
+		select {
+		case <-due:
+			if !peer.press(cfg.Digits[next].Key) {
+				next = len(cfg.Digits) + 1 // not sent: no digits counted
+				continue
+			}
+			if next++; next == len(cfg.Digits) {
+				lastDigit, r.digits = time.Now(), true
+			}
+			continue
+		case <-bye:
+			peer.gapStop.Store(true)
+			r.hungUp = true
+			r.reacted = r.digits && time.Since(lastDigit) <= cfg.React
+			return r
+		case <-hold.C:
+		case <-ctx.Done():
+		}
+		break
 	}
+	peer.gapStop.Store(true)
 	pc.remove(peer)
 	bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer bcancel()
 	if err := sess.Bye(bctx); err != nil {
 		cfg.Logger.Debug("bye", "error", err)
 	}
-	return setup, 200, 0, 0
+	return r
 }
 
 // sampleProc reads a process's CPU time (utime+stime), resident memory

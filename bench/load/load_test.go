@@ -178,6 +178,10 @@ func TestLoad(t *testing.T) {
 	if *flagHold >= time.Second && (rep.RTPSent == 0 || float64(rep.RTPReceived) < 0.9*float64(rep.RTPSent)) {
 		t.Errorf("rtp: sent %d, received %d", rep.RTPSent, rep.RTPReceived)
 	}
+	// Gaps are measured, not judged: timing belongs to bench/.
+	if *flagHold >= time.Second && rep.GapMax == 0 {
+		t.Error("no gap between RTP packets measured")
+	}
 }
 
 // TestLoadFromTrunk has the generator play the carrier: calls from the
