@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopbx/gopbx/internal/store/storetest"
 )
@@ -18,7 +19,17 @@ import (
 // data folder and plain HTTP, and closes it when the test ends.
 func mustRunMain(t *testing.T, extra ...string) *Main {
 	t.Helper()
+	return mustRunMainAt(t, nil, extra...)
+}
+
+// mustRunMainAt is mustRunMain with the server's clock: now, when not nil,
+// is what the server takes for the time (office hours, holidays).
+func mustRunMainAt(t *testing.T, now func() time.Time, extra ...string) *Main {
+	t.Helper()
 	m := NewMain()
+	if now != nil {
+		m.Now = now
+	}
 	var out bytes.Buffer
 	m.Stdout = &out
 	args := append([]string{"--data", t.TempDir(), "--api-listen", "127.0.0.1:0", "--api-insecure-http",

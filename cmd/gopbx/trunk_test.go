@@ -52,8 +52,14 @@ func splitHostPort(t *testing.T, addr string) (string, int) {
 
 func newTrunkEnv(t *testing.T) *trunkEnv {
 	t.Helper()
+	return newTrunkEnvAt(t, nil)
+}
+
+// newTrunkEnvAt is newTrunkEnv with the server's clock (see mustRunMainAt).
+func newTrunkEnvAt(t *testing.T, now func() time.Time) *trunkEnv {
+	t.Helper()
 	siptest.NeedKamailio(t)
-	m := mustRunMain(t)
+	m := mustRunMainAt(t, now)
 	e := &trunkEnv{m: m, tn: provisionTenant(t, m, "acme.test", "101", "102", "103"), sys: login(t, m, "admin", "Admin#12345", "")}
 	e.car = siptest.StartCarrier(t, siptest.CarrierConfig{
 		TrunkUser: trunkUser, TrunkPassword: trunkPassword, PBX: m.SIP.Addr("udp"),
@@ -413,5 +419,45 @@ func TestTrunkCallsWithAudio(t *testing.T) {
 		if pw[0] < toneRatio*pw[1] || pw[0] < 1000 {
 			t.Errorf("%s did not hear the other side's %.0f Hz tone: power %.3g, at %.0f Hz %.3g", c.name, c.want, pw[0], c.other, pw[1])
 		}
+	}
+}
+
+// TestTrunkDIDFollowsTheClock gives the tenant office hours (weekdays 9 to
+// 17 in New York) and runs the server on a clock that says Sunday 03:00
+// there: the registered trunk's DID, which rings 101 in office hours, goes
+// to its outside-hours destination, 102.
+func TestTrunkDIDFollowsTheClock(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no time zone database")
+	}
+	base, start := time.Date(2026, 11, 29, 3, 0, 0, 0, ny), time.Now()
+	e := newTrunkEnvAt(t, func() time.Time { return base.Add(time.Since(start)) })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	day := map[string]any{"enabled": true, "ranges": []map[string]any{{"from": "09:00", "to": "17:00"}}}
+	if st := apiCall(t, e.m, "POST", "/api/tenant", e.tn.Admin, map[string]any{"timezone": "America/New_York",
+		"office_hours": map[string]any{"monday": day, "tuesday": day, "wednesday": day, "thursday": day, "friday": day}}, nil); st/100 != 2 {
+		t.Fatalf("office hours: %d", st)
+	}
+	ext101, ext102 := e.extUA(ctx, t, "101"), e.extUA(ctx, t, "102")
+	for _, u := range []*siptest.UA{ext101, ext102} {
+		u.Answer(func(*sip.Request) (int, []byte) { return 200, siptest.SDP("127.0.0.1:9") })
+	}
+	caller := e.pstnUA(ctx, t, pstnIntl, "Pstn#Intl3")
+	d, err := caller.Invite(ctx, "sip:"+didA+"@"+e.car.Domain, siptest.SDP("127.0.0.1:9"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Bye(ctx)
+	select {
+	case req := <-ext102.Incoming():
+		if req.From().Address.User != pstnIntl {
+			t.Errorf("102 got From %s", req.From().Value())
+		}
+	case req := <-ext101.Incoming():
+		t.Fatalf("the office-hours destination 101 got the call on Sunday night: %s", req.From().Value())
+	case <-time.After(5 * time.Second):
+		t.Fatal("nobody got the call")
 	}
 }

@@ -154,8 +154,19 @@ func compile(c store.RoutingConfig, shuffle func(n int, swap func(i, j int)), lo
 		return officeHours(h, log)
 	}
 
+	// An inbound rule that names no hours follows the tenant's (PortSIP's
+	// default mode is GLOBAL): its outside-hours destination works once
+	// the tenant sets office hours. An outbound rule without hours applies
+	// at any time, so that calls out never stop at closing time unless a
+	// rule says so.
+	inboundHours := func(h *dialplan.StoredHours) *dialplan.OfficeHours {
+		if h == nil {
+			return tenantHours
+		}
+		return ruleHours(h)
+	}
 	tc.outbound, tc.emergency = compileOutbound(c, tc.providers, ruleHours, named, shuffle, log)
-	tc.inbound = compileInbound(c, tc.providers, ruleHours, named, all, log)
+	tc.inbound = compileInbound(c, tc.providers, inboundHours, named, all, log)
 
 	for _, n := range c.Blacklist {
 		for _, k := range numberForms(tc.e164, n.Number) {
