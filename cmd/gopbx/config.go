@@ -33,6 +33,8 @@ type Config struct {
 	SIPUDP         string
 	SIPTCP         string
 	SIPTLS         string
+	SIPWS          string
+	SIPWSS         string
 	SIPPublicAddr  string
 	SIPDigest      string
 	SIPAllow       string
@@ -82,6 +84,8 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.SIPUDP, "sip-udp", c.SIPUDP, "SIP over UDP address (empty disables)")
 	fs.StringVar(&c.SIPTCP, "sip-tcp", c.SIPTCP, "SIP over TCP address (empty disables)")
 	fs.StringVar(&c.SIPTLS, "sip-tls", c.SIPTLS, "SIP over TLS address (empty disables)")
+	fs.StringVar(&c.SIPWS, "sip-ws", c.SIPWS, "SIP over WebSocket (RFC 7118) address for browsers (empty, the default, disables)")
+	fs.StringVar(&c.SIPWSS, "sip-wss", c.SIPWSS, "SIP over secure WebSocket address, with the SIP TLS certificate (empty, the default, disables)")
 	fs.StringVar(&c.SIPPublicAddr, "sip-public-addr", c.SIPPublicAddr, "public address for Via, Contact and SDP when behind NAT")
 	fs.StringVar(&c.SIPDigest, "sip-digest", c.SIPDigest, "digest algorithms challenges offer, in order: MD5, SHA-256 (RFC 8760)")
 	fs.StringVar(&c.SIPAllow, "sip-allow", c.SIPAllow, "IPs and CIDRs never rate limited or blocked, comma separated")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/pbx"
+	"github.com/gopbx/gopbx/internal/prompts"
 	"github.com/gopbx/gopbx/internal/routing"
 	"github.com/gopbx/gopbx/internal/signaling"
 	"github.com/gopbx/gopbx/internal/trunk"
@@ -26,13 +28,15 @@ import (
 // starts nothing.
 func (m *Main) startSIP(ctx context.Context) error {
 	c := &m.Config
-	if c.SIPUDP == "" && c.SIPTCP == "" && c.SIPTLS == "" {
+	if c.SIPUDP == "" && c.SIPTCP == "" && c.SIPTLS == "" && c.SIPWS == "" && c.SIPWSS == "" {
 		return nil
 	}
 	srv, err := signaling.New(signaling.Config{
 		UDP:              c.SIPUDP,
 		TCP:              c.SIPTCP,
 		TLS:              c.SIPTLS,
+		WS:               c.SIPWS,
+		WSS:              c.SIPWSS,
 		TLSCert:          filepath.Join(c.Data, "tls", "sip.crt"),
 		TLSKey:           filepath.Join(c.Data, "tls", "sip.key"),
 		PublicAddr:       c.SIPPublicAddr,
@@ -67,7 +71,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 		return err
 	}
 	contacts := map[string]sip.Uri{}
-	for _, tr := range []string{"UDP", "TCP", "TLS"} {
+	for _, tr := range []string{"UDP", "TCP", "TLS", "WS", "WSS"} {
 		addr := srv.Addr(strings.ToLower(tr))
 		if addr == "" {
 			continue
@@ -82,6 +86,10 @@ func (m *Main) startSIP(ctx context.Context) error {
 			// sip: with transport=tls rather than sips: phones such as
 			// baresip 1.0.0 (libre 1.1) send to sip: URIs only.
 			u.UriParams = sip.HeaderParams{{K: "transport", V: "tls"}}
+		case "WS", "WSS":
+			// RFC 7118 section 5: a WebSocket phone reaches the PBX's
+			// Contact over its own connection; the URI only names it.
+			u.UriParams = sip.HeaderParams{{K: "transport", V: strings.ToLower(tr)}}
 		}
 		contacts[tr] = u
 	}
@@ -117,7 +125,11 @@ func (m *Main) startSIP(ctx context.Context) error {
 		Logger: m.Log.With("component", "call"), Now: m.Now,
 		Client: srv.Client(), Locator: srv.Registrar(), Users: m.DB, CDRs: m.DB, NewID: m.DB.NewID,
 		Ports: pool, MediaIP: host, Contacts: contacts, Router: router, Codecs: codecs,
-		InBandDTMF:  inBandDTMF,
+		InBandDTMF: inBandDTMF,
+		Recordings: recordings{m.DB}, DataDir: m.Config.Data, // call recording (recordings.go)
+		MusicOnHold: func(t pbx.TenantID) (io.ReadCloser, error) {
+			return prompts.New(m.Config.Data).Open(t, prompts.DefaultLang, "moh/default")
+		},
 		RingTimeout: c.RingTimeout, MediaTimeout: c.MediaTimeout,
 	})
 	if err != nil {
@@ -172,7 +184,7 @@ func (m *Main) advertisedIP(srv *signaling.Server) (netip.Addr, error) {
 		}
 		return ip.Unmap(), nil
 	}
-	for _, tr := range []string{"udp", "tcp", "tls"} {
+	for _, tr := range []string{"udp", "tcp", "tls", "ws", "wss"} {
 		if ap, err := netip.ParseAddrPort(srv.Addr(tr)); err == nil && !ap.Addr().IsUnspecified() {
 			return ap.Addr().Unmap(), nil
 		}

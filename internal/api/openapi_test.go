@@ -39,6 +39,9 @@ var extraFields = map[string]string{
 	// voicemail's file_url has to point somewhere, and PortSIP names no
 	// path that serves it.
 	"GET /voicemails/{}/download": "serves a voicemail's file_url",
+	// The same for call recordings' file_url.
+	"GET /recordings/{}/download":      "serves a recording's file_url",
+	"GET /user/recordings/{}/download": "serves a recording's file_url",
 	// PortSIP's admin guide has a virtual receptionist's "block direct
 	// extension dialing" list, which its API document leaves out.
 	"POST /ivrs request blocked_extension_numbers":    "in PortSIP's admin guide only",

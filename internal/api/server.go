@@ -135,6 +135,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerExports,
 		s.registerNotification,
 		s.registerVoicemails,
+		s.registerRecordings,
 		s.registerVoicemailServer,
 		s.registerFiles,
 		s.registerBlobs,

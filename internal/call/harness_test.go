@@ -90,6 +90,8 @@ type envOpts struct {
 	codecs func(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err error)
 	// inBand makes apps' in-band DTMF detectors (call.Deps.InBandDTMF).
 	inBand func(rate int) (media.InBandDetector, error)
+	// deps, when set, changes the Manager's Deps before call.New.
+	deps func(*call.Deps)
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -154,6 +156,9 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	if o.clock != nil {
 		deps.Now = o.clock.Now
+	}
+	if o.deps != nil {
+		o.deps(&deps)
 	}
 	mgr, err := call.New(deps)
 	if err != nil {

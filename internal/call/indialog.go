@@ -157,6 +157,9 @@ func (s *session) forward(ctx context.Context, side media.Side, req *sip.Request
 		respond(tx, req, sip.StatusRequestTimeout, "Request Timeout")
 		return
 	}
+	if offer && hasSDP && res.IsSuccess() && isSDP(res) {
+		s.holdAfter(side, req.Body(), res.Body()) // music on hold (hold.go)
+	}
 	var rbody []byte
 	rct := ""
 	if h := res.ContentType(); h != nil {

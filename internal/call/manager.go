@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -53,13 +54,22 @@ type Deps struct {
 	Locator Locator
 	Users   Users
 	CDRs    CDRWriter
+	// Recordings keeps the rows of recorded calls, whose WAV files go
+	// under DataDir (recordings/<tenant>/<date>/); with either unset no
+	// call is recorded (record.go).
+	Recordings RecordingWriter
+	DataDir    string
 	// Router decides where each new call goes; nil rings the dialled
 	// extension of the caller's tenant.
 	Router Router
 	// Codecs makes one stream's encoder, decoder and DTMF receiver for a
-	// codec name (PCMU, PCMA, G722), for calls an App answers; nil
-	// leaves apps without media.
+	// codec name (PCMU, PCMA, G722), for calls an App answers and for
+	// music on hold; nil leaves apps without media and holds silent.
 	Codecs func(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err error)
+	// MusicOnHold opens the WAV file a tenant's callers hear while the
+	// other phone holds the call (hold.go); it should seek, to loop. Nil
+	// plays no music: the held phone hears what the holding one sends.
+	MusicOnHold func(tenant pbx.TenantID) (io.ReadCloser, error)
 	// InBandDTMF makes a detector of DTMF tones in audio at a sample rate,
 	// for callers that negotiated no telephone-event; nil detects none.
 	InBandDTMF func(rate int) (media.InBandDetector, error)

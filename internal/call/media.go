@@ -86,5 +86,6 @@ func (s *session) newRelayOn(a, b *media.Pair) *media.Relay {
 		},
 		Now:    s.m.d.Now,
 		Logger: s.log,
+		Tap:    s.tap, // call recording (record.go)
 	})
 }

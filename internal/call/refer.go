@@ -164,6 +164,7 @@ func (s *session) transfer(side media.Side, target pbx.User, b pbx.Binding) {
 		}
 	}
 	s.pendingACK[side] = nil
+	s.stopHolds() // the phone that held, or was held, is gone (hold.go)
 	oldKey := dialogKey(old.callID, old.localTag)
 	key := dialogKey(l.d.callID, l.d.localTag)
 	s.keys = append(s.keys, key)

@@ -144,6 +144,7 @@ func (z *session) replaceBy(ctx context.Context, origin Origin, qside media.Side
 		return
 	}
 	z.sdpTo[qside], z.sdpTo[oside] = answer, offer
+	z.stopHolds() // another phone took qside's place (hold.go)
 	if timerO {
 		if d, refresher, ok := sessionExpiresRefresher(res); ok && refresher != "uas" {
 			z.callee.interval = d

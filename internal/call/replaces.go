@@ -330,6 +330,7 @@ func (j *join) run() {
 		}
 	}
 	s.sdpTo[j.side], s.sdpTo[1-j.side] = bodyU, bodyT
+	s.stopHolds() // T is off hold and talks to U (hold.go)
 	if timerT {
 		if d, refresher, ok := sessionExpiresRefresher(resT); ok && refresher != "uas" {
 			s.callee.interval = d

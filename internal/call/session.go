@@ -96,6 +96,13 @@ type session struct {
 	aDone bool
 	// appChoice is the codec the App answered the caller with.
 	appChoice media.Choice
+	// held[side] is the music the other phone hears while side holds
+	// the call (hold.go).
+	held [2]*holdMusic
+	// recordPlan says whether to record the call once answered, and
+	// recording is the recording in progress (record.go).
+	recordPlan recordPlan
+	recording  recordTap
 }
 
 func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req *sip.Request, tx sip.ServerTransaction) (*session, int, error) {
@@ -105,6 +112,7 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 	tenant := plan.Tenant.ID
 	rec := newCDR(origin, plan, req)
 	var legs []*leg
+	var calleeUser pbx.User // the user rung, for recordingFor
 	app := plan.App
 	if app == nil && plan.Extension != "" {
 		number := plan.Extension
@@ -123,6 +131,7 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 		// CDR keeps the DID in did_cid): its phones see their own number.
 		rec.Callee = number
 		rec.CalleeDisplayName = callee.DisplayName
+		calleeUser = callee
 		for _, b := range bindings {
 			if b.Tenant != 0 && b.Tenant != tenant {
 				continue // calls never cross tenants, whatever a locator says
@@ -175,6 +184,7 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 
 	rec.SessionID, rec.StartedAt = id, m.d.Now()
 	s.rec = rec
+	s.recordPlan = recordingFor(plan.Tenant, origin.User, calleeUser, s.log)
 	for _, l := range legs {
 		l.s = s
 	}
@@ -431,6 +441,7 @@ func (s *session) onAnswer(l *leg, res *sip.Response) bool {
 	// Timers first: they count from the 200 whatever the scheduler does.
 	s.armSessionTimer()
 	s.startCalleeTimer(l, res)
+	s.startRecording(body) // record.go
 	if s.aDone {
 		// Put through from an App: the caller was answered long ago and
 		// keeps sending to the same relay port, in the same codec.
@@ -733,6 +744,7 @@ func (s *session) finish() {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
+	s.stopRecording(ctx, &rec) // record.go: links the recording to rec
 	if err := s.m.d.CDRs.CreateCDR(ctx, s.tenant.ID, &rec); err != nil {
 		s.log.Error("write cdr", "error", err)
 	}

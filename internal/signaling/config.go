@@ -27,8 +27,11 @@ type Config struct {
 	// UDP, TCP and TLS are listen addresses such as ":5060" or
 	// "127.0.0.1:0"; an empty one disables the transport.
 	UDP, TCP, TLS string
-	// TLSCert and TLSKey are PEM files for the TLS listener. When both are
-	// missing, a self-signed ECDSA certificate is created there.
+	// WS and WSS are listen addresses of SIP over WebSocket (RFC 7118),
+	// for browsers; empty disables them. WSS uses the TLS certificate.
+	WS, WSS string
+	// TLSCert and TLSKey are PEM files for the TLS and WSS listeners. When
+	// both are missing, a self-signed ECDSA certificate is created there.
 	TLSCert, TLSKey string
 	// PublicAddr is the host (an IP address or a name) to put in Via and
 	// Contact of requests the PBX sends, when it is behind NAT. Empty means

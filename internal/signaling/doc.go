@@ -1,5 +1,6 @@
 // Package signaling is the SIP edge of gopbx, on sipgo. A Server owns the
-// UDP, TCP and TLS listeners; finds the tenant of every request from its
+// UDP, TCP and TLS listeners and those of SIP over WebSocket (RFC 7118, WS
+// and WSS, for browsers: signalling only, no WebRTC media); finds the tenant of every request from its
 // domain; authenticates extensions with stateless digest nonces (SHA-256
 // and MD5); answers OPTIONS; hands REGISTER to package registrar and calls
 // to a CallHandler (the B2BUA); takes the registrations of ACCEPT_REGISTER

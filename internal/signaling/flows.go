@@ -13,7 +13,7 @@ import (
 const flowGrace = 32 * time.Second
 
 // flowKey names a connection the PBX accepted: the transport ("TCP",
-// "TLS") and the phone's "ip:port", as req.Transport() and req.Source()
+// "TLS", "WS", "WSS") and the phone's "ip:port", as req.Transport() and req.Source()
 // give them for the requests read from it.
 type flowKey struct {
 	transport string
@@ -29,8 +29,8 @@ type flow struct {
 	closedAt time.Time
 }
 
-// flowTable tracks the TCP and TLS connections the listeners accepted,
-// because sipgo v1.7.2 has no public hook for a connection's close (its
+// flowTable tracks the TCP, TLS, WS and WSS connections the listeners
+// accepted, because sipgo v1.7.2 has no public hook for a connection's close (its
 // transports call only the transaction layer's OnConnectionClose). The
 // listeners are wrapped so that the close of each accepted connection,
 // whether the phone hung up the connection, a read failed or sipgo closed
@@ -145,7 +145,9 @@ func (l *flowListener) Accept() (net.Conn, error) {
 }
 
 // flowConn reports the end of its connection: the first failed read (the
-// phone closed it, or it broke) or Close, whichever comes first.
+// phone closed it, or it broke) or Close, whichever comes first. Over WS
+// and WSS it sits under sipgo's framing: a close frame (after which sipgo
+// closes the connection) and a dropped TCP connection both end the flow.
 type flowConn struct {
 	net.Conn
 	t    *flowTable

@@ -160,7 +160,7 @@ func (s *Server) register(ctx context.Context, req *sip.Request, tx sip.ServerTr
 }
 
 // applyRegister hands an authenticated REGISTER to the registrar unless it
-// came over a TCP or TLS connection that has closed since: its bindings
+// came over a TCP, TLS, WS or WSS connection that has closed since: its bindings
 // would outlive the flow (see flowClosed). It returns the response, or nil
 // when there is nobody to answer.
 func (s *Server) applyRegister(ctx context.Context, in registrar.Request) *sip.Response {

@@ -642,6 +642,10 @@ func (s *Server) selfContact(transport string) sip.Uri {
 		u.UriParams = sip.HeaderParams{{K: "transport", V: "tcp"}}
 	case "TLS":
 		u.UriParams = sip.HeaderParams{{K: "transport", V: "tls"}}
+	case "WS":
+		u.UriParams = sip.HeaderParams{{K: "transport", V: "ws"}}
+	case "WSS":
+		u.UriParams = sip.HeaderParams{{K: "transport", V: "wss"}}
 	}
 	return u
 }

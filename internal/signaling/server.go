@@ -22,7 +22,7 @@ import (
 	"github.com/gopbx/gopbx/internal/store"
 )
 
-// Server is the SIP edge: it owns the UDP, TCP and TLS listeners, answers
+// Server is the SIP edge: it owns the UDP, TCP, TLS, WS and WSS listeners, answers
 // OPTIONS, authenticates requests, hands REGISTER to the registrar and
 // calls to the CallHandler, and drops floods and password guessers.
 type Server struct {
@@ -35,7 +35,7 @@ type Server struct {
 	guard   *guard
 	cfgAllw []netip.Prefix
 	reg     *registrar.Registrar
-	flows   *flowTable // accepted TCP and TLS connections (flows.go)
+	flows   *flowTable // accepted TCP, TLS, WS and WSS connections (flows.go)
 	calls   atomic.Pointer[callsBox]
 	trunks  atomic.Pointer[trunksBox]
 	accts   atomic.Pointer[accountsBox]
@@ -47,6 +47,7 @@ type Server struct {
 
 	udp       net.PacketConn
 	tcp, tls  net.Listener
+	ws, wss   *wsListener // ws.go
 	closeOnce sync.Once
 
 	// ctx is the server's lifetime, set by Run before it serves; request
@@ -68,7 +69,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Store == nil {
 		return nil, fmt.Errorf("new signaling server: no store")
 	}
-	if cfg.UDP == "" && cfg.TCP == "" && cfg.TLS == "" {
+	if cfg.UDP == "" && cfg.TCP == "" && cfg.TLS == "" && cfg.WS == "" && cfg.WSS == "" {
 		return nil, fmt.Errorf("new signaling server: no listener configured")
 	}
 	s := &Server{cfg: cfg, st: deps.Store, log: cfg.Logger, now: cfg.Now}
@@ -168,25 +169,50 @@ func (s *Server) listen() error {
 		}
 		s.tcp = s.flows.listener(s.tcp, "TCP")
 	}
+	var conf *tls.Config
+	if s.cfg.TLS != "" || s.cfg.WSS != "" {
+		if conf, err = s.tlsConfig(); err != nil {
+			return err
+		}
+	}
 	if s.cfg.TLS != "" {
-		if s.cfg.TLSCert == "" || s.cfg.TLSKey == "" {
-			return fmt.Errorf("listen tls %s: TLSCert and TLSKey are required", s.cfg.TLS)
-		}
-		var hosts []string
-		if s.cfg.PublicAddr != "" {
-			hosts = append(hosts, s.cfg.PublicAddr)
-		}
-		cert, err := certs.LoadOrCreate(s.cfg.TLSCert, s.cfg.TLSKey, hosts)
-		if err != nil {
-			return fmt.Errorf("listen tls %s: %w", s.cfg.TLS, err)
-		}
-		conf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		if s.tls, err = tls.Listen("tcp", s.cfg.TLS, conf); err != nil {
 			return fmt.Errorf("listen tls %s: %w", s.cfg.TLS, err)
 		}
 		s.tls = s.flows.listener(s.tls, "TLS")
 	}
+	if s.cfg.WS != "" {
+		l, err := net.Listen("tcp", s.cfg.WS)
+		if err != nil {
+			return fmt.Errorf("listen ws %s: %w", s.cfg.WS, err)
+		}
+		s.ws = newWSListener(l, "WS", nil, s.admitSource, s.flows)
+	}
+	if s.cfg.WSS != "" {
+		l, err := net.Listen("tcp", s.cfg.WSS)
+		if err != nil {
+			return fmt.Errorf("listen wss %s: %w", s.cfg.WSS, err)
+		}
+		s.wss = newWSListener(l, "WSS", conf, s.admitSource, s.flows)
+	}
 	return nil
+}
+
+// tlsConfig loads (or creates) the certificate of the TLS and WSS
+// listeners.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	if s.cfg.TLSCert == "" || s.cfg.TLSKey == "" {
+		return nil, fmt.Errorf("listen tls: TLSCert and TLSKey are required")
+	}
+	var hosts []string
+	if s.cfg.PublicAddr != "" {
+		hosts = append(hosts, s.cfg.PublicAddr)
+	}
+	cert, err := certs.LoadOrCreate(s.cfg.TLSCert, s.cfg.TLSKey, hosts)
+	if err != nil {
+		return nil, fmt.Errorf("listen tls: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // hostname is the host the PBX names itself by in Via and Contact.
@@ -194,7 +220,7 @@ func (s *Server) hostname() string {
 	if s.cfg.PublicAddr != "" {
 		return s.cfg.PublicAddr
 	}
-	for _, a := range []string{s.Addr("udp"), s.Addr("tcp"), s.Addr("tls")} {
+	for _, a := range []string{s.Addr("udp"), s.Addr("tcp"), s.Addr("tls"), s.Addr("ws"), s.Addr("wss")} {
 		if host, _, err := net.SplitHostPort(a); err == nil {
 			if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
 				return host
@@ -204,8 +230,8 @@ func (s *Server) hostname() string {
 	return "127.0.0.1"
 }
 
-// Addr returns the bound address ("ip:port") of transport "udp", "tcp" or
-// "tls" (any case), or "" when that transport is disabled.
+// Addr returns the bound address ("ip:port") of transport "udp", "tcp",
+// "tls", "ws" or "wss" (any case), or "" when that transport is disabled.
 func (s *Server) Addr(transport string) string {
 	switch strings.ToLower(transport) {
 	case "udp":
@@ -220,6 +246,14 @@ func (s *Server) Addr(transport string) string {
 		if s.tls != nil {
 			return s.tls.Addr().String()
 		}
+	case "ws":
+		if s.ws != nil {
+			return s.ws.Addr().String()
+		}
+	case "wss":
+		if s.wss != nil {
+			return s.wss.Addr().String()
+		}
 	}
 	return ""
 }
@@ -229,7 +263,7 @@ func (s *Server) UA() *sipgo.UserAgent { return s.ua }
 
 // Client returns a sipgo client on the server's transports: requests it
 // sends to a binding's Source over UDP leave from the listening socket, and
-// over TCP or TLS reuse the connection the phone registered on.
+// over TCP, TLS, WS or WSS reuse the connection the phone registered on.
 func (s *Server) Client() *sipgo.Client { return s.client }
 
 // Registrar returns the registrar the server hands REGISTERs to, for the
@@ -252,7 +286,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warn("ip filters not loaded", "error", err)
 	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 5)
+	errc := make(chan error, 9)
 	serve := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -272,9 +306,18 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.tls != nil {
 		serve("tls", func() error { return s.srv.ServeTLS(s.tls) })
 	}
+	if s.ws != nil {
+		serve("ws", func() error { return s.srv.ServeWS(s.ws) })
+		serve("ws accept", s.ws.Run)
+	}
+	if s.wss != nil {
+		serve("wss", func() error { return s.srv.ServeWSS(s.wss) })
+		serve("wss accept", s.wss.Run)
+	}
 	serve("registrar", func() error { return s.reg.Run(ctx) })
 	serve("ip filters", func() error { return s.refreshFilters(ctx) })
-	s.log.Info("sip edge serving", "udp", s.Addr("udp"), "tcp", s.Addr("tcp"), "tls", s.Addr("tls"))
+	s.log.Info("sip edge serving", "udp", s.Addr("udp"), "tcp", s.Addr("tcp"), "tls", s.Addr("tls"),
+		"ws", s.Addr("ws"), "wss", s.Addr("wss"))
 
 	<-ctx.Done()
 	s.Close()
@@ -319,10 +362,16 @@ func (s *Server) closeListeners() {
 	if s.tls != nil {
 		s.tls.Close()
 	}
+	if s.ws != nil {
+		s.ws.Close()
+	}
+	if s.wss != nil {
+		s.wss.Close()
+	}
 }
 
-// flowClosed removes the bindings registered over an accepted TCP or TLS
-// connection that has closed (RFC 5626 section 4.4): the phone can no
+// flowClosed removes the bindings registered over an accepted TCP, TLS, WS
+// or WSS connection that has closed (RFC 5626 section 4.4): the phone can no
 // longer be reached through it, so calls must not fork to it.
 func (s *Server) flowClosed(k flowKey) {
 	// s.ctx is set: connections are only accepted once Run serves.
@@ -331,24 +380,33 @@ func (s *Server) flowClosed(k flowKey) {
 	}
 }
 
-// readFilter runs on every packet (UDP) or read (TCP, TLS) before parsing:
-// a blocked or flooding source is dropped without an answer, and its stream
-// connection is closed. A trunk's address is never rate limited: a
-// carrier's busy hour is not a flood, and dropping it would drop calls.
+// readFilter runs on every packet (UDP), read (TCP, TLS) or message (WS,
+// WSS) before parsing: a blocked or flooding source is dropped without an
+// answer, and its stream connection is closed.
 func (s *Server) readFilter(info sip.TransportReadProps, data []byte) ([]byte, error) {
-	a, ok := addrIP(info.RemoteAddr)
-	if !ok || s.guard.admit(a) {
+	if s.admitSource(info.RemoteAddr) {
 		return data, nil
-	}
-	if b := s.trunks.Load(); b != nil && b.t != nil {
-		if _, trunk := b.t.TrunkAt(a.Unmap()); trunk {
-			return data, nil
-		}
 	}
 	if sip.IsReliable(info.Transport) {
 		return nil, errDropped
 	}
 	return nil, nil
+}
+
+// admitSource is the guard's verdict on one packet or connection from
+// addr. A trunk's address is never rate limited: a carrier's busy hour is
+// not a flood, and dropping it would drop calls.
+func (s *Server) admitSource(addr net.Addr) bool {
+	a, ok := addrIP(addr)
+	if !ok || s.guard.admit(a) {
+		return true
+	}
+	if b := s.trunks.Load(); b != nil && b.t != nil {
+		if _, trunk := b.t.TrunkAt(a.Unmap()); trunk {
+			return true
+		}
+	}
+	return false
 }
 
 func addrIP(a net.Addr) (netip.Addr, bool) {
