@@ -91,6 +91,7 @@ type Endpoint struct {
 	ts    uint32
 	ssrc  uint32
 	next  time.Time
+	timer *time.Timer // paces Write
 	wbuf  []byte
 	pkt   rtp.Packet
 	mark  bool
@@ -335,14 +336,20 @@ func (e *Endpoint) Write(ctx context.Context, frame []int16) error {
 		e.mark = true
 	}
 	if wait := e.next.Sub(now); wait > 0 {
-		t := time.NewTimer(wait)
+		// One timer per endpoint, reset for each frame: a new timer per
+		// frame was a good part of what 300 app calls cost.
+		if e.timer == nil {
+			e.timer = time.NewTimer(wait)
+		} else {
+			e.timer.Reset(wait)
+		}
 		select {
-		case <-t.C:
+		case <-e.timer.C:
 		case <-e.done:
-			t.Stop()
+			e.timer.Stop()
 			return ErrClosed
 		case <-ctx.Done():
-			t.Stop()
+			e.timer.Stop()
 			return ctx.Err()
 		}
 	}
