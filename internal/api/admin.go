@@ -193,25 +193,8 @@ func (s *Server) registerAdmin() {
 			if err != nil {
 				return nil, err
 			}
-			if !checkPassword(a.PasswordHash, in.Body.OldPassword) {
-				return nil, pbx.FieldErrorf("old_password", "the old password is wrong")
-			}
-			if err := checkPasswordPolicy("new_password", in.Body.NewPassword); err != nil {
-				return nil, err
-			}
-			if a.PasswordHash, err = hashPassword(s.cfg.Hash, in.Body.NewPassword); err != nil {
-				return nil, err
-			}
-			if err := s.db.UpdateAdmin(ctx, &a); err != nil {
-				return nil, err
-			}
-			s.auditSystem(ctx, p, "UPDATE", "SYSTEM", a.Name, nil, map[string]string{"password": "changed"})
-			// Every session of the account ends, this one too: the caller
-			// logs in again with the new password.
-			if err := s.db.DeletePrincipalTokens(ctx, store.PrincipalAdmin, a.ID); err != nil {
-				return nil, err
-			}
-			return &noContent{}, nil
+			return s.changeOwnPassword(ctx, p, in, ownAccount{hash: &a.PasswordHash, kind: store.PrincipalAdmin, id: a.ID,
+				objectType: "SYSTEM", name: a.Name, save: func() error { return s.db.UpdateAdmin(ctx, &a) }})
 		})
 	handle(s, huma.Operation{OperationID: "change_admin_username", Method: http.MethodPost, Path: "/admin/username", Tags: tags,
 		Summary: "Change system admin username"},
@@ -305,4 +288,41 @@ func (s *Server) auditSystem(ctx context.Context, p *principal, action, objectTy
 	sys := *p
 	sys.scope = pbx.SystemTenant
 	s.audit(ctx, &sys, action, objectType, objectName, old, new)
+}
+
+// ownAccount is the account a principal changes its own password of: its
+// stored hash, how to save it, and what the audit log names.
+type ownAccount struct {
+	hash       *string
+	kind       store.PrincipalKind
+	id         pbx.ID
+	objectType string
+	name       string
+	save       func() error
+}
+
+// changeOwnPassword is /admin/password and /dealer/password: the old
+// password must match, the new one pass the policy; then every session of
+// the account ends, this one too, so that it logs in again with the new
+// password.
+func (s *Server) changeOwnPassword(ctx context.Context, p *principal, in *adminPasswordInput, a ownAccount) (*noContent, error) {
+	if !checkPassword(*a.hash, in.Body.OldPassword) {
+		return nil, pbx.FieldErrorf("old_password", "the old password is wrong")
+	}
+	if err := checkPasswordPolicy("new_password", in.Body.NewPassword); err != nil {
+		return nil, err
+	}
+	h, err := hashPassword(s.cfg.Hash, in.Body.NewPassword)
+	if err != nil {
+		return nil, err
+	}
+	*a.hash = h
+	if err := a.save(); err != nil {
+		return nil, err
+	}
+	s.auditSystem(ctx, p, "UPDATE", a.objectType, a.name, nil, map[string]string{"password": "changed"})
+	if err := s.db.DeletePrincipalTokens(ctx, a.kind, a.id); err != nil {
+		return nil, err
+	}
+	return &noContent{}, nil
 }

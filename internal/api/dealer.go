@@ -84,25 +84,8 @@ func (s *Server) registerDealer() {
 			if err != nil {
 				return nil, err
 			}
-			if !checkPassword(d.PasswordHash, in.Body.OldPassword) {
-				return nil, pbx.FieldErrorf("old_password", "the old password is wrong")
-			}
-			if err := checkPasswordPolicy("new_password", in.Body.NewPassword); err != nil {
-				return nil, err
-			}
-			if d.PasswordHash, err = hashPassword(s.cfg.Hash, in.Body.NewPassword); err != nil {
-				return nil, err
-			}
-			if err := s.db.UpdateDealer(ctx, &d); err != nil {
-				return nil, err
-			}
-			s.auditSystem(ctx, p, "UPDATE", "DEALER", d.Name, nil, map[string]string{"password": "changed"})
-			// Every session of the dealer ends, this one too, as with
-			// /admin/password and /user/password: it logs in again.
-			if err := s.db.DeletePrincipalTokens(ctx, store.PrincipalDealer, d.ID); err != nil {
-				return nil, err
-			}
-			return &noContent{}, nil
+			return s.changeOwnPassword(ctx, p, in, ownAccount{hash: &d.PasswordHash, kind: store.PrincipalDealer, id: d.ID,
+				objectType: "DEALER", name: d.Name, save: func() error { return s.db.UpdateDealer(ctx, &d) }})
 		})
 	handle(s, huma.Operation{OperationID: "get_current_dealer_status", Method: http.MethodGet, Path: "/dealer/status", Tags: tags,
 		Summary: "Retrieve current dealer status"},
