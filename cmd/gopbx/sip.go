@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -17,7 +16,6 @@ import (
 	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/media"
 	"github.com/gopbx/gopbx/internal/pbx"
-	"github.com/gopbx/gopbx/internal/prompts"
 	"github.com/gopbx/gopbx/internal/routing"
 	"github.com/gopbx/gopbx/internal/signaling"
 	"github.com/gopbx/gopbx/internal/trunk"
@@ -127,9 +125,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 		Ports: pool, MediaIP: host, Contacts: contacts, Router: router, Codecs: codecs,
 		InBandDTMF: inBandDTMF,
 		Recordings: recordings{m.DB}, DataDir: m.Config.Data, // call recording (recordings.go)
-		MusicOnHold: func(t pbx.TenantID) (io.ReadCloser, error) {
-			return prompts.New(m.Config.Data).Open(t, prompts.DefaultLang, "moh/default")
-		},
+		MusicOnHold: m.musicOnHold(ctx), // the tenant's /moh_server (moh.go)
 		RingTimeout: c.RingTimeout, MediaTimeout: c.MediaTimeout,
 	})
 	if err != nil {

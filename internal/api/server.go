@@ -141,6 +141,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerBlobs,
 		s.registerGreetings,
 		s.registerIVRs,
+		s.registerMOH,
 	} {
 		register()
 	}

@@ -38,7 +38,8 @@ import (
 // Only PCMU, PCMA and G.722 at their static payload types are played: a
 // phone whose first codec is another one hears nothing from the PBX while
 // held, and X is not muted then (it may be playing its own music). The
-// music is a WAV file (prompts.Library's "moh/default"), resampled to the
+// music is a WAV file, the tenant's choice (Deps.MusicOnHold: /moh_server
+// and its musics, else the built-in "moh/default"), resampled to the
 // codec's rate and played in a loop (media.Player).
 
 // maxMusicBytes bounds a music file that cannot seek, which is read whole
