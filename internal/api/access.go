@@ -91,6 +91,16 @@ type permissionRule struct {
 //	/tenant             any     company.full_access
 //	/audit_logs         GET     company.full_access
 //	/event_logs         GET     company.full_access
+//	/cdrs               GET     company_call_log.call_log_view_only or call_log_full_access
+//	/recordings         GET     company_call_log.call_recording_view_only or call_recording_full_access
+//	/recordings         any     company_call_log.call_recording_full_access
+//	phone system paths  GET     phone_system.view_only or phone_system.full_access
+//	phone system paths  any     phone_system.full_access
+//
+// The phone system paths are the call flow a tenant configures: inbound and
+// outbound rules, holidays, the number lists (blacklist, disallowed codes,
+// emergency numbers, allowed country codes), virtual receptionists, the
+// voicemail and music-on-hold servers.
 //
 // The logs have no permission of their own in PortSIP (its document files
 // them under maintenance). They record every change to the tenant's users,
@@ -102,7 +112,7 @@ type permissionRule struct {
 // permissions the caller lacks (see Server.checkGrantable), so that
 // user_management.users cannot be turned into Admin.
 func permissionTable() []permissionRule {
-	return []permissionRule{
+	rows := []permissionRule{
 		{"/users", "", []string{"user_management.users"}},
 		{"/groups", "", []string{"user_management.users"}},
 		{"/extension_numbers", http.MethodGet, []string{"user_management.users"}},
@@ -112,8 +122,22 @@ func permissionTable() []permissionRule {
 		{"/tenant", "", []string{"company.full_access"}},
 		{"/audit_logs", http.MethodGet, []string{"company.full_access"}},
 		{"/event_logs", http.MethodGet, []string{"company.full_access"}},
+		{"/cdrs", http.MethodGet, []string{"company_call_log.call_log_view_only", "company_call_log.call_log_full_access"}},
+		{"/recordings", http.MethodGet, []string{"company_call_log.call_recording_view_only", "company_call_log.call_recording_full_access"}},
+		{"/recordings", "", []string{"company_call_log.call_recording_full_access"}},
 	}
+	for _, path := range phoneSystemPaths {
+		rows = append(rows,
+			permissionRule{path, http.MethodGet, []string{"phone_system.view_only", "phone_system.full_access"}},
+			permissionRule{path, "", []string{"phone_system.full_access"}})
+	}
+	return rows
 }
+
+// phoneSystemPaths are the tenant's call-flow configuration, which the
+// phone_system permissions govern.
+var phoneSystemPaths = []string{"/inbound_rules", "/outbound_rules", "/holidays", "/blacklisted_numbers", "/disallowed_codes",
+	"/emergency_numbers", "/allowed_country_codes", "/ivrs", "/voicemail", "/moh_server"}
 
 // permissionFor returns the row of permissionTable for an operation.
 func permissionFor(method, path string) (permissionRule, bool) {

@@ -115,6 +115,12 @@ func TestPermissionTable(t *testing.T) {
 		{"POST", "/roles", []string{"user_management.roles"}},
 		{"GET", "/tenant/password_policy", []string{"company.view_only", "company.full_access"}},
 		{"POST", "/tenant", []string{"company.full_access"}},
+		{"GET", "/cdrs", []string{"company_call_log.call_log_view_only", "company_call_log.call_log_full_access"}},
+		{"POST", "/recordings/{id}/destroy", []string{"company_call_log.call_recording_full_access"}},
+		{"GET", "/ivrs/{id}/action_urls", []string{"phone_system.view_only", "phone_system.full_access"}},
+		{"POST", "/inbound_rules", []string{"phone_system.full_access"}},
+		{"POST", "/moh_server/musics", []string{"phone_system.full_access"}},
+		{"GET", "/voicemails", nil},
 		{"POST", "/extension_numbers/{n}", nil},
 		{"GET", "/user", nil},
 		{"GET", "/tenants", nil},
@@ -131,4 +137,31 @@ func TestPermissionTable(t *testing.T) {
 			t.Errorf("%s %s: %v, want %v", c.method, c.path, r.anyOf, c.want)
 		}
 	}
+}
+
+// TestPhoneSystemPermissions has custom roles with phone_system view and
+// full access read and change the tenant's call flow, and a role without
+// either refused.
+func TestPhoneSystemPermissions(t *testing.T) {
+	eachEnv(t, func(t *testing.T, e *env) {
+		_, aTok, _ := utTenantAdmin(e, "a.test")
+		ptRole(e, aTok, "FlowViewer", map[string]any{"phone_system": map[string]any{"view_only": true}})
+		ptRole(e, aTok, "FlowAdmin", map[string]any{"phone_system": map[string]any{"full_access": true}})
+		utCreate(e, aTok, utUserBody("viewer", "101", "FlowViewer"))
+		utCreate(e, aTok, utUserBody("admin2", "102", "FlowAdmin"))
+		utCreate(e, aTok, utUserBody("plain", "103", "StandardUser"))
+		viewer, flow, plain := e.login("viewer", "Secret#123", "a.test"), e.login("admin2", "Secret#123", "a.test"), e.login("plain", "Secret#123", "a.test")
+		body := map[string]any{"number_prefix": "1900", "description": "premium"}
+		if st := e.do("POST", "/api/disallowed_codes", flow, body, nil); st/100 != 2 {
+			t.Fatalf("phone_system.full_access adds a disallowed code: %d", st)
+		}
+		if st := e.do("GET", "/api/disallowed_codes", viewer, nil, nil); st != 200 {
+			t.Fatalf("phone_system.view_only lists disallowed codes: %d", st)
+		}
+		e.wantError("POST", "/api/disallowed_codes", viewer, map[string]any{"number_prefix": "1976"}, 403, "FORBIDDEN", "")
+		e.wantError("GET", "/api/disallowed_codes", plain, nil, 403, "FORBIDDEN", "")
+		if st := e.do("GET", "/api/moh_server", viewer, nil, nil); st != 200 {
+			t.Fatalf("phone_system.view_only reads the music-on-hold server: %d", st)
+		}
+	})
 }
