@@ -28,6 +28,9 @@
 #      gopbx's media runs on a fresh server (one binding) so its RSS delta
 #      is the calls' own.
 #
+# Besides its RSS, gopbx's live heap (after a GC, through its --pprof
+# listener) is read before the REGISTER load and 35 s after it, once sipgo's
+# transactions of the load have ended: what the bindings themselves keep.
 # gopbx runs with --sip-allow 127.0.0.0/8 (no flood guard on the load) and
 # the users are written straight into its SQLite file by bench/loadusers.
 # Every figure is measured GOPBX_SIP_RUNS times (default 2), sides
@@ -38,7 +41,9 @@
 # GOPBX_SIP_WINDOW (10s), GOPBX_SIP_RUNS (2), GOPBX_SIP_RTP_PORTS (gopbx's
 # --rtp-ports, 45000-65000), GOPBX_SIP_PERF (1: perf-profile
 # gopbx during one REGISTER and one calls run and print its top functions,
-# when perf is installed).
+# when perf is installed), GOPBX_SIP_PARTS ("register calls media": the
+# measurements to make, e.g. GOPBX_SIP_PARTS=register for the REGISTER
+# table alone in well under a minute; "calls" includes the trunk calls).
 # Everything lives in a temp folder that is removed at the end; every
 # process started here is stopped by its pid.
 set -euo pipefail
@@ -55,6 +60,8 @@ MEDIA_RATE=${GOPBX_SIP_MEDIA_RATE:-100}
 WINDOW=${GOPBX_SIP_WINDOW:-10s}
 RUNS=${GOPBX_SIP_RUNS:-2}
 PERF=${GOPBX_SIP_PERF:-1}
+PARTS=" ${GOPBX_SIP_PARTS:-register calls media} "
+part() { [[ $PARTS == *" $1 "* ]]; }
 # gopbx hands out RTP/RTCP pairs least recently freed first, each resting at
 # least 4 s; a B2BUA call takes two pairs, so its default range (45000-65000)
 # sustains 10,000 pairs / 2 / 4 s = 1,250 calls/s.
@@ -86,6 +93,8 @@ TENANT=$(echo "$seeded" | sed -n 's/.*tenant \([0-9]*\) .*/\1/p')
 
 freeport() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# live_heap: gopbx's live heap in bytes, right after a GC (its --pprof).
+live_heap() { curl -sf "http://127.0.0.1:$GOPBX_PPROF/debug/pprof/heap?gc=1&debug=1" | sed -n 's/^# HeapAlloc = //p'; }
 socks() { echo "$(find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l) sockets, $(find "/proc/$1/fd" -mindepth 1 2>/dev/null | wc -l) fds"; }
 cpu_ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 settle() { # settle PID: wait until PID uses under 3% of a CPU for a second (at most 60 s); prints the seconds waited
@@ -113,10 +122,11 @@ start_gopbx() { # start_gopbx NAME: a fresh copy of the seeded database
   rm -rf "$data"; cp -r "$tmp/seeded" "$data"
   GOPBX_SIP=$(freeport)
   local api; api=$(freeport)
+  GOPBX_PPROF=$(freeport)
   GOPBX_API=http://127.0.0.1:$api/api
   "$tmp/gopbx" serve --data "$data" --api-insecure-http --api-listen "127.0.0.1:$api" --provision-listen "" \
     --sip-udp "127.0.0.1:$GOPBX_SIP" --sip-tcp "" --sip-tls "" --admin-password 'Admin#12345' --log-level warn \
-    --sip-allow 127.0.0.0/8 --rtp-ports "$RTP_PORTS" >"$data.log" 2>&1 &
+    --sip-allow 127.0.0.0/8 --rtp-ports "$RTP_PORTS" --pprof "127.0.0.1:$GOPBX_PPROF" >"$data.log" 2>&1 &
   GOPBX_PID=$!
   pids+=("$GOPBX_PID")
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$api/api/openapi.json" && break; sleep 0.1; done
@@ -188,8 +198,9 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for run in $(seq "$RUNS"); do
   echo "== run $run" >&2
   # --- gopbx: REGISTER, then calls ---------------------------------------
+  if part register || part calls; then
   start_gopbx "r$run"
-  R[g_rss0|$run]=$(rss "$GOPBX_PID"); R[g_socks0|$run]=$(socks "$GOPBX_PID")
+  R[g_rss0|$run]=$(rss "$GOPBX_PID"); R[g_socks0|$run]=$(socks "$GOPBX_PID"); R[g_heap0|$run]=$(live_heap)
   pp=$(profile "$GOPBX_PID" 8 "$tmp/reg.perf")
   out=$(bench -mode register -target "127.0.0.1:$GOPBX_SIP" -first "$FIRST" -users "$USERS" -password 'pw{ext}' -concurrency "$REG_CONC" -agents 8)
   [ -n "${pp:-}" ] && waitpid "$pp"
@@ -197,7 +208,13 @@ for run in $(seq "$RUNS"); do
   R[g_reg|$run]=$out
   sleep 1
   R[g_rss1|$run]=$(rss "$GOPBX_PID")
+  # What the bindings keep: the live heap once sipgo's transactions of
+  # the load have ended (Timer J, 32 s for UDP), in a GC'd heap.
+  sleep 34
+  R[g_heap1|$run]=$(live_heap)
   echo "gopbx idle after $(settle "$GOPBX_PID") s" >&2
+  R[g_socks1|$run]=$(socks "$GOPBX_PID")
+  if part calls; then
   pp=$(profile "$GOPBX_PID" 8 "$tmp/calls.perf")
   t0=$(cpu_ticks "$GOPBX_PID")
   out=$(bench -mode calls -target "127.0.0.1:$GOPBX_SIP" -caller "$FIRST:pw$FIRST" -callee "$((FIRST + 1)):pw$((FIRST + 1))" \
@@ -222,6 +239,8 @@ for run in $(seq "$RUNS"); do
   R[g_trunk|$run]=$out
   sleep 3
   R[g_trunk_cpu|$run]=$(($(cpu_ticks "$GOPBX_PID") - t0))
+  fi
+  perf_done=1
   stop "$GOPBX_PID"
 
   # --- Kamailio: REGISTER, then calls --------------------------------------
@@ -230,13 +249,17 @@ for run in $(seq "$RUNS"); do
   echo "kamailio register: $out" >&2
   R[k_reg|$run]=$out
   sleep 1
+  if part calls; then
   out=$(bench -mode calls -target "127.0.0.2:$KAM_SIP" -caller "$FIRST:pw$FIRST" -callee "$((FIRST + 1)):pw$((FIRST + 1))" \
     -calls "$CALLS" -concurrency "$CALL_CONC" -hold "$CALL_HOLD" -rtp=false)
   echo "kamailio calls: $out" >&2
   R[k_calls|$run]=$out
+  fi
   stop "$KAM_PID"
+  fi
 
   # --- media: gopbx relay vs rtpengine -----------------------------------
+  part media || continue
   for n in $MEDIA_CALLS; do
     ramp=$(python3 -c "print($n / $MEDIA_RATE)")
     hold=$(python3 -c "import re; w='$WINDOW'; print(f'{$ramp + float(w.rstrip(\"s\")) + 3:.1f}s')")
@@ -297,6 +320,7 @@ echo
 echo "Machine: $(nproc) vCPU, $cpu, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(uname -sr), kamailio $(kamailio -v | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p'), rtpengine $(dpkg-query -W -f '${Version}' rtpengine-daemon 2>/dev/null); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "gopbx: $(git describe --always --dirty 2>/dev/null || echo unknown) (working tree as built at the start); load average at the start: $load_start"
 echo "Each cell: run 1 / run 2 ...; ratio = gopbx mean / anchor mean."
+if part register || part calls; then
 echo
 echo "### REGISTER, digest auth, $USERS distinct users, $REG_CONC open transactions"
 echo
@@ -309,6 +333,11 @@ echo "| latency p99 ms | $(vals g_reg 'P99/1e6' %.1f) | $(vals k_reg 'P99/1e6' %
 mem=""
 for r in $runs; do mem+="${mem:+ / }$(python3 -c "print(f'{(${R[g_rss1|$r]} - ${R[g_rss0|$r]}) * 1024 / $USERS:.0f}')")"; done
 echo "| gopbx RSS growth per registration, bytes (target < 4096) | $mem | | |"
+mem=""
+for r in $runs; do mem+="${mem:+ / }$(python3 -c "print(f'{(${R[g_heap1|$r]} - ${R[g_heap0|$r]}) / $USERS:.0f}')")"; done
+echo "| gopbx live heap growth per registration 35 s on (transactions ended), after GC, bytes | $mem | | |"
+fi
+if part calls; then
 echo
 echo "### Calls: INVITE (digest auth) / ACK / BYE, $CALLS calls, $CALL_CONC at once, hold $CALL_HOLD, no RTP"
 echo
@@ -328,6 +357,8 @@ echo "| failed | $(vals g_calls Failed %d) | $(vals g_trunk Failed %d) | | $(val
 echo "| setup p50 ms | $(vals g_calls 'SetupP50/1e6' %.1f) | $(vals g_trunk 'SetupP50/1e6' %.1f) | $(ratio g_trunk g_calls SetupP50) | $(vals k_calls 'SetupP50/1e6' %.1f) | $(ratio g_trunk k_calls SetupP50) |"
 echo "| setup p99 ms | $(vals g_calls 'SetupP99/1e6' %.1f) | $(vals g_trunk 'SetupP99/1e6' %.1f) | $(ratio g_trunk g_calls SetupP99) | $(vals k_calls 'SetupP99/1e6' %.1f) | $(ratio g_trunk k_calls SetupP99) |"
 echo "| gopbx CPU per call, ms (utime+stime over the run and 3 s after, / answered) | $(cpu_call g_calls) | $(cpu_call g_trunk) | $(cpu_ratio g_trunk g_calls) | | |"
+fi
+part media || MEDIA_CALLS=""
 for n in $MEDIA_CALLS; do
   echo
   echo "### Relayed media: $n concurrent G.711 calls, 20 ms both ways, steady window $WINDOW"
@@ -351,7 +382,7 @@ echo
 echo "### Leaks (gopbx sockets and descriptors held: idle before → 3 s after the load)"
 echo
 for r in $runs; do
-  line="run $r: REGISTER+calls ${R[g_socks0|$r]} → ${R[g_socks1|$r]}"
+  line="run $r: REGISTER$(part calls && echo +calls || true) ${R[g_socks0|$r]:-} → ${R[g_socks1|$r]:-}"
   for n in $MEDIA_CALLS; do line+="; media $n calls ${R[gm_socks0|$n|$r]} → ${R[gm_socks1|$n|$r]}"; done
   echo "- $line"
 done

@@ -43,6 +43,9 @@ type Config struct {
 	RingTimeout    time.Duration
 	MediaTimeout   time.Duration
 	DrainTimeout   time.Duration
+	// Pprof is a loopback address serving net/http/pprof, for debugging;
+	// empty (the default) serves nothing.
+	Pprof string
 }
 
 // NewConfig returns the defaults: PortSIP's ports and an SQLite database in
@@ -94,6 +97,7 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.RingTimeout, "ring-timeout", c.RingTimeout, "an unanswered call ends with 480 after this long")
 	fs.DurationVar(&c.MediaTimeout, "media-timeout", c.MediaTimeout, "an answered call with no RTP for this long is ended (negative: never)")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "on SIGTERM, how long live calls may go on before they are hung up (SIGINT hangs up at once)")
+	fs.StringVar(&c.Pprof, pprofFlag, c.Pprof, "debugging: serve net/http/pprof on this loopback address")
 	return fs
 }
 
@@ -113,9 +117,17 @@ func (c *Config) parse(args []string, getenv func(string) string, out io.Writer)
 		return envErr
 	}
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(out)
 		fmt.Fprintln(out, "usage: gopbx serve [flags]")
-		fs.PrintDefaults()
+		// The debugging flags stay out of the help (see pprofFlag).
+		shown := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Name != pprofFlag {
+				shown.Var(f.Value, f.Name, f.Usage)
+				shown.Lookup(f.Name).DefValue = f.DefValue
+			}
+		})
+		shown.SetOutput(out)
+		shown.PrintDefaults()
 		return err
 	} else if err != nil {
 		return err
@@ -146,6 +158,9 @@ func (c *Config) parse(args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.Data == "" {
 		return fmt.Errorf("--data: must not be empty")
+	}
+	if err := checkPprofAddr(c.Pprof); err != nil {
+		return err
 	}
 	return nil
 }

@@ -67,9 +67,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Log = newLogger(c, os.Stderr)
 	}
 	// sipgo writes a few connection messages to its package logger, which
-	// no option reaches: the process's one logger takes them. (The last
-	// Main of a process wins; there is one outside tests.)
-	sip.SetDefaultLogger(m.Log.With("component", "sipgo"))
+	// no option reaches: the process's one logger takes them, one level
+	// down (quieter). (The last Main of a process wins; there is one
+	// outside tests.)
+	sip.SetDefaultLogger(slog.New(quieter{m.Log.Handler()}).With("component", "sipgo"))
 	if err := ensureDataDir(c.Data); err != nil {
 		return err
 	}
@@ -114,6 +115,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.serve(ctx, m.provLn, http.NotFoundHandler())
 	}
 	if err := m.startSIP(ctx); err != nil {
+		return err
+	}
+	if err := m.startPprof(ctx); err != nil {
 		return err
 	}
 	url := fmt.Sprintf("%s://%s/api", scheme, m.apiLn.Addr())

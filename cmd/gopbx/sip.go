@@ -141,6 +141,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 		MailboxChanged: srv.MailboxChanged,
 		ConfigChanged: func(tenant pbx.TenantID, trunksChanged bool) {
 			router.Changed(tenant)
+			srv.InvalidateCredentials(tenant) // a changed password, user, tenant or domain applies at once
 			if trunksChanged {
 				reg.Reload()
 			}

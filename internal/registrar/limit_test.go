@@ -27,7 +27,7 @@ func (f *fixture) registerOver(t *testing.T, transport, source, callID string, c
 		t.Fatalf("parse: %v", err)
 	}
 	return f.reg.Register(context.Background(), registrar.Request{
-		SIP: msg.(*sip.Request), Tenant: f.tn, User: f.user, Source: source, Transport: transport,
+		SIP: msg.(*sip.Request), Tenant: f.tn, User: f.user.ID, Extension: f.user.ExtensionNumber, Source: source, Transport: transport,
 	})
 }
 

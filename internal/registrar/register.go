@@ -17,9 +17,10 @@ import (
 type Request struct {
 	SIP       *sip.Request
 	Tenant    pbx.TenantID
-	User      pbx.User // the user that authenticated, owner of the AOR
-	Source    string   // ip:port the request came from
-	Transport string   // UDP, TCP, TLS, WS, WSS
+	User      pbx.ID // the user that authenticated, owner of the AOR
+	Extension string // the user's extension number: the AOR's user part
+	Source    string // ip:port the request came from
+	Transport string // UDP, TCP, TLS, WS, WSS
 }
 
 // contactIn is one Contact of a REGISTER, with the expiry that applies to it.
@@ -37,11 +38,11 @@ type contactIn struct {
 // in memory and written to the database at the next flush (see Run).
 func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 	req := in.SIP
-	ub := r.lock(in.User.ID)
+	ub := r.lock(in.User)
 	defer ub.mu.Unlock()
 	// Built only when something is logged: With formats its attributes.
 	log := func() *slog.Logger {
-		return r.log.With("tenant", in.Tenant, "extension", in.User.ExtensionNumber, "source", in.Source)
+		return r.log.With("tenant", in.Tenant, "extension", in.Extension, "source", in.Source)
 	}
 
 	headerExpires := -1
@@ -139,7 +140,7 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 			continue
 		}
 		b := pbx.Binding{
-			Tenant: in.Tenant, User: in.User.ID, Extension: in.User.ExtensionNumber,
+			Tenant: in.Tenant, User: in.User, Extension: in.Extension,
 			Contact: c.uri, InstanceID: c.instance, RegID: c.regID,
 			CallID: callID, CSeq: cseq, Source: in.Source, Transport: strings.ToUpper(in.Transport),
 			UserAgent: headerValue(req, "User-Agent"),

@@ -71,7 +71,7 @@ func (f *fixture) register(t *testing.T, callID string, cseq int, expires string
 		t.Fatalf("parse: %v", err)
 	}
 	return f.reg.Register(context.Background(), registrar.Request{
-		SIP: msg.(*sip.Request), Tenant: f.tn, User: f.user, Source: "192.0.2.1:5060", Transport: "udp",
+		SIP: msg.(*sip.Request), Tenant: f.tn, User: f.user.ID, Extension: f.user.ExtensionNumber, Source: "192.0.2.1:5060", Transport: "udp",
 	})
 }
 

@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"net/netip"
 	"strings"
 
@@ -52,11 +53,53 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request) (pbx.Tenant
 		}
 		tenant, user = t, u
 		return u.ExtensionPassword, t.Enabled && u.Enabled && u.ExtensionPassword != "", nil
-	})
+	}, nil)
 	if !ok {
 		return pbx.Tenant{}, pbx.User{}, res
 	}
 	return tenant, user, nil
+}
+
+// authenticateRegister is authenticate for REGISTER: it needs only who the
+// credentials name, so it reads them from the credential cache (credcache.go)
+// and reaches the store only on a miss, or when a cached password fails
+// (it may have changed on another node: the fresh one decides).
+func (s *Server) authenticateRegister(ctx context.Context, req *sip.Request) (credential, *sip.Response) {
+	realm := requestDomain(req)
+	var cred credential
+	load := func(username string) (string, bool, error) {
+		k := credKey{realm, username}
+		_, gen, _ := s.creds.get(k, s.now())
+		c, err := s.st.ExtensionCredential(ctx, realm, username)
+		if err != nil {
+			s.creds.drop(k)
+			if pbx.ErrorCode(err) == pbx.ENOTFOUND {
+				err = nil
+			}
+			return "", false, err
+		}
+		cred = credential{tenant: c.Tenant, user: c.User, extension: c.Extension, password: c.Password,
+			enabled: c.TenantEnabled && c.UserEnabled && c.Password != "", loaded: s.now()}
+		s.creds.put(k, cred, gen)
+		return cred.password, cred.enabled, nil
+	}
+	cached := false
+	ok, res := s.checkDigest(ctx, req, realm, func(username string) (string, bool, error) {
+		if c, _, hit := s.creds.get(credKey{realm, username}, s.now()); hit {
+			cred, cached = c, true
+			return c.password, c.enabled, nil
+		}
+		return load(username)
+	}, func(username string) (string, bool, error) {
+		if !cached {
+			return "", false, errNoRefresh
+		}
+		return load(username)
+	})
+	if !ok {
+		return credential{}, res
+	}
+	return cred, nil
 }
 
 // checkDigest checks the digest credentials of req in realm; password
@@ -65,10 +108,13 @@ func (s *Server) authenticate(ctx context.Context, req *sip.Request) (pbx.Tenant
 // unknown user). It returns true when the credentials are good. Otherwise
 // it returns the response to send, as authenticate describes: a challenge,
 // 403 (the failure counted towards the source's block), 500 when the
-// lookup failed, or nil when the source has just been blocked. Extensions
+// lookup failed, or nil when the source has just been blocked. When the
+// password fails and refresh is not nil, refresh is asked for the password
+// once more (a cache's answer may be stale) and decides; it returns
+// errNoRefresh when it has nothing newer. Extensions
 // and ACCEPT_REGISTER trunks share it, so that guessing a trunk's password
 // is blocked exactly like guessing a phone's.
-func (s *Server) checkDigest(ctx context.Context, req *sip.Request, realm string, password func(username string) (string, bool, error)) (bool, *sip.Response) {
+func (s *Server) checkDigest(ctx context.Context, req *sip.Request, realm string, password, refresh func(username string) (string, bool, error)) (bool, *sip.Response) {
 	proxy := req.Method != sip.REGISTER
 	hdrName := "Authorization"
 	if proxy {
@@ -106,9 +152,15 @@ func (s *Server) checkDigest(ctx context.Context, req *sip.Request, realm string
 	}
 	ok := creds.qop == "auth" && creds.cnonce != "" && validNC(creds.nc) && s.offered(creds.algorithm)
 	if ok {
-		want := digestResponse(creds.algorithm, creds.username, creds.realm, pass, string(req.Method),
-			creds.uri, creds.nonce, creds.nc, creds.cnonce, creds.qop)
-		ok = subtle.ConstantTimeCompare([]byte(strings.ToLower(creds.response)), []byte(want)) == 1 && known
+		ok = matches(creds, req, pass) && known
+		if !ok && refresh != nil && lerr == nil {
+			if p, k, err := refresh(creds.username); !errors.Is(err, errNoRefresh) {
+				if pass, known, lerr = p, k, err; !known {
+					pass = string(s.nonces.key)
+				}
+				ok = matches(creds, req, pass) && known
+			}
+		}
 	}
 	if !ok {
 		if lerr != nil {
@@ -135,6 +187,17 @@ func (s *Server) checkDigest(ctx context.Context, req *sip.Request, realm string
 		return false, s.challenge(req, realm, false)
 	}
 	return true, nil
+}
+
+// errNoRefresh is what a refresh function of checkDigest returns when it
+// has no newer password than the one that failed.
+var errNoRefresh = errors.New("no fresher password")
+
+// matches reports whether the digest response of creds is right for pass.
+func matches(creds credentials, req *sip.Request, pass string) bool {
+	want := digestResponse(creds.algorithm, creds.username, creds.realm, pass, string(req.Method),
+		creds.uri, creds.nonce, creds.nc, creds.cnonce, creds.qop)
+	return subtle.ConstantTimeCompare([]byte(strings.ToLower(creds.response)), []byte(want)) == 1
 }
 
 // lookupUser returns the tenant of domain and its user with extension

@@ -51,6 +51,13 @@ type Config struct {
 	// NonceLifetime is how long a digest nonce is fresh; an older but
 	// otherwise correct answer gets a new challenge with stale=true.
 	NonceLifetime time.Duration
+	// CredentialTTL is how long the digest credentials of an extension are
+	// cached for its REGISTERs (DefaultCredentialTTL when zero, no cache
+	// when negative): the longest a password changed outside this node's
+	// API (another node, by hand) still works here. CredentialCacheSize
+	// bounds the extensions cached (DefaultCredentialCacheSize when zero).
+	CredentialTTL       time.Duration
+	CredentialCacheSize int
 	// NonceKey signs nonces. Nodes that share it accept each other's
 	// nonces; nil means a random key per process.
 	NonceKey []byte
@@ -93,6 +100,9 @@ type Store interface {
 	// TenantUserByExtension is TenantByDomain and UserByExtension in one
 	// query, for the digest check of every request.
 	TenantUserByExtension(ctx context.Context, domain, number string) (pbx.Tenant, pbx.User, error)
+	// ExtensionCredential is the part of TenantUserByExtension that
+	// REGISTER's digest check needs, in a lighter query.
+	ExtensionCredential(ctx context.Context, domain, number string) (store.ExtensionCredential, error)
 	registrar.Store
 	ActiveIPFilters(ctx context.Context, t time.Time) ([]store.IPFilter, error)
 	CreateIPFilter(ctx context.Context, f *store.IPFilter) error
@@ -122,6 +132,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.NonceLifetime <= 0 {
 		c.NonceLifetime = DefaultNonceLifetime
+	}
+	if c.CredentialTTL == 0 {
+		c.CredentialTTL = DefaultCredentialTTL
+	}
+	if c.CredentialCacheSize <= 0 {
+		c.CredentialCacheSize = DefaultCredentialCacheSize
 	}
 	if len(c.DigestAlgorithms) == 0 {
 		c.DigestAlgorithms = []string{algSHA256, algMD5}

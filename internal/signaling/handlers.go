@@ -143,19 +143,20 @@ func (s *Server) register(ctx context.Context, req *sip.Request, tx sip.ServerTr
 		s.registerTrunk(ctx, req, tx, acct)
 		return
 	}
-	tenant, user, res := s.authenticate(ctx, req)
-	if res != nil || user.ID == 0 {
+	cred, res := s.authenticateRegister(ctx, req)
+	if res != nil || cred.user == 0 {
 		s.respond(tx, res)
 		return
 	}
 	// The credentials must be those of the AOR being registered: one
 	// extension may not move another's calls to itself.
-	if to := req.To(); to == nil || to.Address.User != user.ExtensionNumber {
+	if to := req.To(); to == nil || to.Address.User != cred.extension {
 		s.respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
 		return
 	}
 	s.respond(tx, s.applyRegister(ctx, registrar.Request{
-		SIP: req, Tenant: tenant.ID, User: user, Source: req.Source(), Transport: strings.ToUpper(req.Transport()),
+		SIP: req, Tenant: cred.tenant, User: cred.user, Extension: cred.extension,
+		Source: req.Source(), Transport: strings.ToUpper(req.Transport()),
 	}))
 }
 

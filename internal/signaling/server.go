@@ -32,6 +32,7 @@ type Server struct {
 	now     func() time.Time
 	nonces  nonces
 	ncs     *nonceCounts // highest nc seen per nonce (noncecount.go)
+	creds   *credCache   // digest credentials of REGISTERs (credcache.go)
 	guard   *guard
 	cfgAllw []netip.Prefix
 	reg     *registrar.Registrar
@@ -83,6 +84,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.nonces = nonces{key: key, lifetime: cfg.NonceLifetime}
 	s.ncs = newNonceCounts(maxNonceCounts)
+	s.creds = newCredCache(cfg.CredentialTTL, cfg.CredentialCacheSize)
 	for i, a := range cfg.DigestAlgorithms {
 		a = strings.ToUpper(a)
 		if a != algMD5 && a != algSHA256 {
@@ -156,11 +158,23 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	return s, nil
 }
 
+// udpReadBuffer is the receive buffer asked for the SIP UDP socket, as
+// Kamailio sizes its own to the largest the kernel allows.
+const udpReadBuffer = 4 << 20
+
 func (s *Server) listen() error {
 	var err error
 	if s.cfg.UDP != "" {
 		if s.udp, err = net.ListenPacket("udp", s.cfg.UDP); err != nil {
 			return fmt.Errorf("listen udp %s: %w", s.cfg.UDP, err)
+		}
+		if uc, ok := s.udp.(*net.UDPConn); ok {
+			// A burst of REGISTERs overflows the default buffer (about
+			// 200 KiB), and each datagram lost costs its phone a 500 ms
+			// retransmission. The kernel caps this at net.core.rmem_max.
+			if err := uc.SetReadBuffer(udpReadBuffer); err != nil {
+				s.log.Warn("udp receive buffer not enlarged", "error", err)
+			}
 		}
 	}
 	if s.cfg.TCP != "" {

@@ -100,7 +100,7 @@ func (s *Server) registerTrunk(ctx context.Context, req *sip.Request, tx sip.Ser
 			return "", false, nil
 		}
 		return acct.Password, acct.Password != "", nil
-	})
+	}, nil)
 	if !ok {
 		s.respond(tx, res)
 		return

@@ -145,6 +145,38 @@ func TestTenantUserByExtension(t *testing.T) {
 	})
 }
 
+// TestExtensionCredential checks that the digest columns match the full
+// records, that a miss is ENOTFOUND, and that a disabled user shows.
+func TestExtensionCredential(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		a, b := mustTenant(t, db, "a.test"), mustTenant(t, db, "b.test")
+		ua := mustUser(t, db, a, "alice", "101")
+		mustUser(t, db, b, "bob", "102")
+		got, err := db.ExtensionCredential(ctx, "A.test", "101")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := store.ExtensionCredential{Tenant: a, TenantEnabled: true, User: ua.ID, UserEnabled: ua.Enabled,
+			Extension: "101", Password: ua.ExtensionPassword}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("credential (-want +got):\n%s", diff)
+		}
+		for _, c := range []struct{ domain, ext string }{{"a.test", "102"}, {"b.test", "101"}, {"c.test", "101"}} {
+			if _, err := db.ExtensionCredential(ctx, c.domain, c.ext); pbx.ErrorCode(err) != pbx.ENOTFOUND {
+				t.Errorf("ExtensionCredential(%s, %s) = %v, want not found", c.domain, c.ext, err)
+			}
+		}
+		ua.Enabled, ua.ExtensionPassword = false, "changed"
+		if err := db.UpdateUser(ctx, a, &ua); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.ExtensionCredential(ctx, "a.test", "101"); got.UserEnabled || got.Password != "changed" {
+			t.Errorf("after update: got %+v, want disabled with the new password", got)
+		}
+	})
+}
+
 // TestBindingsConcurrent runs upserts and reads of the same statements from
 // many goroutines, as REGISTERs do, for the race detector and the statement
 // cache.
