@@ -40,6 +40,8 @@ type tenantConfig struct {
 	countries []string
 	// voicemailNumber is the tenant's voicemail service number.
 	voicemailNumber string
+	// ivrs are the tenant's virtual receptionists: extension number to ID.
+	ivrs map[string]string
 }
 
 // The JSON shapes below are the ones internal/api writes into the store

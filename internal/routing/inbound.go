@@ -91,9 +91,7 @@ func (r *Router) fromTrunk(ctx context.Context, o call.Origin, req *sip.Request)
 	if number == "" {
 		return reject(p, sip.StatusNotFound, "inbound rule has no number"), nil
 	}
-	if ip, ok, err := r.toIVR(ctx, tc, p, number); err != nil {
-		return call.Plan{}, err
-	} else if ok {
+	if ip, ok := r.toIVR(tc, p, number); ok {
 		return ip, nil
 	}
 	if callee, ok, err := r.extension(ctx, tc, number); err != nil {

@@ -2,34 +2,28 @@ package routing
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/pbx"
 )
 
 // IVRs is what routing needs of the virtual receptionists: their App (the
-// call's Target is the IVR's ID), and which of a tenant's numbers is one.
+// call's Target is the IVR's ID), and a tenant's IVRs by extension number,
+// compiled with the tenant (API writes of IVRs say Changed).
 type IVRs interface {
 	App() call.App
-	ByExtension(ctx context.Context, tenant pbx.TenantID, number string) (id string, ok bool, err error)
+	Numbers(ctx context.Context, tenant pbx.TenantID) (map[string]string, error)
 }
 
 // toIVR aims p at the virtual receptionist whose extension number is
 // number, if there is one.
-func (r *Router) toIVR(ctx context.Context, tc *tenantConfig, p call.Plan, number string) (call.Plan, bool, error) {
-	if r.d.IVRs == nil || number == "" {
-		return p, false, nil
-	}
-	id, ok, err := r.d.IVRs.ByExtension(ctx, tc.tenant.ID, number)
-	if err != nil {
-		return p, false, fmt.Errorf("look up virtual receptionist %s of tenant %s: %w", number, tc.tenant.ID, err)
-	}
-	if !ok {
-		return p, false, nil
+func (r *Router) toIVR(tc *tenantConfig, p call.Plan, number string) (call.Plan, bool) {
+	id, ok := tc.ivrs[number]
+	if r.d.IVRs == nil || !ok {
+		return p, false
 	}
 	p.App, p.Target, p.Callee, p.Extension = r.d.IVRs.App(), id, number, ""
-	return p, true, nil
+	return p, true
 }
 
 var _ call.VoicemailRouter = (*Router)(nil)

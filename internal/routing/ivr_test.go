@@ -17,10 +17,7 @@ type fakeIVRs map[string]string
 
 func (fakeIVRs) App() call.App { return namedApp("ivr") }
 
-func (f fakeIVRs) ByExtension(_ context.Context, _ pbx.TenantID, number string) (string, bool, error) {
-	id, ok := f[number]
-	return id, ok, nil
-}
+func (f fakeIVRs) Numbers(context.Context, pbx.TenantID) (map[string]string, error) { return f, nil }
 
 // TestIVRRouting checks that a virtual receptionist's number, dialled by
 // an extension or forwarded to by an inbound rule, goes to the IVR app.

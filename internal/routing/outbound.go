@@ -28,9 +28,7 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 		return call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, App: r.d.Voicemail.Mailbox(), Target: o.User.ExtensionNumber,
 			Callee: number}, nil
 	}
-	if p, ok, err := r.toIVR(ctx, tc, call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Anonymous: anonymous(req)}, number); err != nil {
-		return call.Plan{}, err
-	} else if ok {
+	if p, ok := r.toIVR(tc, call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Anonymous: anonymous(req)}, number); ok {
 		return p, nil
 	}
 	if callee, ok, err := r.extension(ctx, tc, number); err != nil {

@@ -137,6 +137,11 @@ func (r *Router) tenant(ctx context.Context, id pbx.TenantID) (*tenantConfig, er
 			return nil, fmt.Errorf("compile routing of tenant %s: %w", id, err)
 		}
 		tc.voicemailNumber = vm.Number
+		if r.d.IVRs != nil {
+			if tc.ivrs, err = r.d.IVRs.Numbers(ctx, id); err != nil {
+				return nil, fmt.Errorf("compile routing of tenant %s: %w", id, err)
+			}
+		}
 		return tc, nil
 	})
 }

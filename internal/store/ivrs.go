@@ -154,6 +154,27 @@ func (s *DB) IVRByExtension(ctx context.Context, tenant pbx.TenantID, number str
 	return v, notFound(err, "virtual receptionist")
 }
 
+// IVRNumbers returns tenant's virtual receptionists by extension number:
+// routing compiles them with the rest of the tenant, so that a call does
+// not look them up.
+func (s *DB) IVRNumbers(ctx context.Context, tenant pbx.TenantID) (map[string]pbx.ID, error) {
+	rows, err := s.query(ctx, `SELECT extension_number, id FROM ivrs WHERE tenant_id = ?`, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("ivr numbers: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]pbx.ID{}
+	for rows.Next() {
+		var n string
+		var id pbx.ID
+		if err := rows.Scan(&n, &id); err != nil {
+			return nil, fmt.Errorf("ivr numbers: %w", err)
+		}
+		out[n] = id
+	}
+	return out, rows.Err()
+}
+
 // DeleteIVR removes a virtual receptionist of tenant, its action URLs and
 // its extension number.
 func (s *DB) DeleteIVR(ctx context.Context, tenant pbx.TenantID, id pbx.ID) error {

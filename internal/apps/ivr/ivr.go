@@ -29,7 +29,7 @@ import (
 // Store is what the virtual receptionist reads; *store.DB has it.
 type Store interface {
 	IVR(ctx context.Context, tenant pbx.TenantID, id pbx.ID) (store.IVR, error)
-	IVRByExtension(ctx context.Context, tenant pbx.TenantID, number string) (store.IVR, error)
+	IVRNumbers(ctx context.Context, tenant pbx.TenantID) (map[string]pbx.ID, error)
 	ActionURLs(ctx context.Context, tenant pbx.TenantID, ivr pbx.ID) ([]store.ActionURL, error)
 	Extension(ctx context.Context, tenant pbx.TenantID, number string) (pbx.Extension, error)
 	HasLongerExtension(ctx context.Context, tenant pbx.TenantID, prefix string) (bool, error)
@@ -113,17 +113,18 @@ func (s *Service) App() call.App {
 	return appFunc(func(ctx context.Context, c *call.AppCall) error { return s.Serve(ctx, c, c.Media, c) })
 }
 
-// ByExtension reports whether number is a virtual receptionist of tenant
-// and its ID; routing asks it for each call to a number.
-func (s *Service) ByExtension(ctx context.Context, tenant pbx.TenantID, number string) (string, bool, error) {
-	v, err := s.st.IVRByExtension(ctx, tenant, number)
-	switch pbx.ErrorCode(err) {
-	case "":
-		return v.ID.String(), true, nil
-	case pbx.ENOTFOUND:
-		return "", false, nil
+// Numbers returns tenant's virtual receptionists' IDs by extension number;
+// routing compiles them with the rest of the tenant.
+func (s *Service) Numbers(ctx context.Context, tenant pbx.TenantID) (map[string]string, error) {
+	m, err := s.st.IVRNumbers(ctx, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("virtual receptionist numbers: %w", err)
 	}
-	return "", false, fmt.Errorf("look up virtual receptionist %s: %w", number, err)
+	out := make(map[string]string, len(m))
+	for n, id := range m {
+		out[n] = id.String()
+	}
+	return out, nil
 }
 
 // Serve runs the menu of IVR c.Target for the caller on m, and tells fw

@@ -388,13 +388,14 @@ func TestActionURL(t *testing.T) {
 	}
 }
 
-func TestByExtension(t *testing.T) {
+func TestNumbers(t *testing.T) {
 	f := newFixture(t, nil)
 	s := ivr.New(ivr.Config{}, f.db, &fakePrompts{})
-	if id, ok, err := s.ByExtension(context.Background(), f.tenant.ID, "800"); err != nil || !ok || id != f.ivr.ID.String() {
-		t.Errorf("800: %q %v %v", id, ok, err)
+	m, err := s.Numbers(context.Background(), f.tenant.ID)
+	if err != nil || m["800"] != f.ivr.ID.String() || len(m) != 1 {
+		t.Errorf("numbers: %v %v", m, err)
 	}
-	if _, ok, err := s.ByExtension(context.Background(), f.tenant.ID, "101"); err != nil || ok {
-		t.Errorf("101: %v %v", ok, err)
+	if m, err := s.Numbers(context.Background(), f.tenant.ID+1); err != nil || len(m) != 0 {
+		t.Errorf("another tenant's numbers: %v %v", m, err)
 	}
 }
