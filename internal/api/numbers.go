@@ -8,28 +8,19 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/gopbx/gopbx/internal/dialplan"
 	"github.com/gopbx/gopbx/internal/pbx"
 	"github.com/gopbx/gopbx/internal/store"
 )
 
-// HolidaySpec is when a holiday falls; the store keeps it as JSON.
-type HolidaySpec struct {
-	Consecutive bool `json:"consecutive"`
-	EveryYear   bool `json:"every_year"`
-	YearStart   int  `json:"year_start"`
-	YearEnd     int  `json:"year_end"`
-	MonthStart  int  `json:"month_start"`
-	MonthEnd    int  `json:"month_end"`
-	DayStart    int  `json:"day_start"`
-	DayEnd      int  `json:"day_end"`
-	HourStart   int  `json:"hour_start"`
-	HourEnd     int  `json:"hour_end"`
-	MinuteStart int  `json:"minute_start"`
-	MinuteEnd   int  `json:"minute_end"`
-}
+// HolidaySpec is when a holiday falls; the store keeps it as JSON. It is
+// dialplan's Holiday, so that the API writes exactly what routing and the
+// applications read.
+type HolidaySpec = dialplan.Holiday
 
-// check validates the ranges of the date fields, naming the field at fault.
-func (h HolidaySpec) check() error {
+// checkHoliday validates the ranges of the date fields, naming the field at
+// fault.
+func checkHoliday(h HolidaySpec) error {
 	for _, f := range []struct {
 		name   string
 		v      int
@@ -109,7 +100,7 @@ func (f *HolidayFields) apply(h *store.Holiday) error {
 	setIf(&sp.HourEnd, f.HourEnd)
 	setIf(&sp.MinuteStart, f.MinuteStart)
 	setIf(&sp.MinuteEnd, f.MinuteEnd)
-	if err := sp.check(); err != nil {
+	if err := checkHoliday(*sp); err != nil {
 		return err
 	}
 	b, err := json.Marshal(sp)

@@ -24,6 +24,12 @@ type App interface {
 	Serve(ctx context.Context, c *AppCall) error
 }
 
+// AppFunc is an App of one function, as http.HandlerFunc is a Handler.
+type AppFunc func(ctx context.Context, c *AppCall) error
+
+// Serve calls f.
+func (f AppFunc) Serve(ctx context.Context, c *AppCall) error { return f(ctx, c) }
+
 // AppCall is a call an App answered.
 type AppCall struct {
 	SessionID pbx.ID

@@ -103,14 +103,10 @@ func New(cfg Config, st Store, p menu.Prompts) *Service {
 	return &Service{cfg: cfg, st: st, prompts: p, log: cfg.Logger}
 }
 
-type appFunc func(ctx context.Context, c *call.AppCall) error
-
-func (f appFunc) Serve(ctx context.Context, c *call.AppCall) error { return f(ctx, c) }
-
 // App is the call.App of every virtual receptionist: the call's Target is
 // the IVR's ID.
 func (s *Service) App() call.App {
-	return appFunc(func(ctx context.Context, c *call.AppCall) error { return s.Serve(ctx, c, c.Media, c) })
+	return call.AppFunc(func(ctx context.Context, c *call.AppCall) error { return s.Serve(ctx, c, c.Media, c) })
 }
 
 // Numbers returns tenant's virtual receptionists' IDs by extension number;

@@ -107,19 +107,14 @@ func New(cfg Config, st Store, p menu.Prompts, events Events) *Service {
 	return &Service{cfg: cfg, st: st, prompts: p, events: events, log: cfg.Logger}
 }
 
-// appFunc is a call.App of one function.
-type appFunc func(ctx context.Context, c *call.AppCall) error
-
-func (f appFunc) Serve(ctx context.Context, c *call.AppCall) error { return f(ctx, c) }
-
 // Deposit is the App that takes a message for extension box.
 func (s *Service) Deposit() call.App {
-	return appFunc(func(ctx context.Context, c *call.AppCall) error { return s.deposit(ctx, c, c.Target) })
+	return call.AppFunc(func(ctx context.Context, c *call.AppCall) error { return s.deposit(ctx, c, c.Target) })
 }
 
 // Mailbox is the App of the voicemail service number: the caller's own
 // mailbox, after its PIN.
-func (s *Service) Mailbox() call.App { return appFunc(s.mailbox) }
+func (s *Service) Mailbox() call.App { return call.AppFunc(s.mailbox) }
 
 // userSettings are the voicemail fields of a user's settings
 // (internal/api/users.go).
