@@ -39,10 +39,13 @@ type Config struct {
 	SIPDigest      string
 	SIPAllow       string
 	SIPMaxBindings int
-	RTPPorts       string
-	RingTimeout    time.Duration
-	MediaTimeout   time.Duration
-	DrainTimeout   time.Duration
+	// SIPTrustCA is a PEM file of CA certificates trusted, besides the
+	// system roots, when gopbx dials TLS to carriers.
+	SIPTrustCA   string
+	RTPPorts     string
+	RingTimeout  time.Duration
+	MediaTimeout time.Duration
+	DrainTimeout time.Duration
 	// Pprof is a loopback address serving net/http/pprof, for debugging;
 	// empty (the default) serves nothing.
 	Pprof string
@@ -93,6 +96,7 @@ func (c *Config) flagSet(out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.SIPDigest, "sip-digest", c.SIPDigest, "digest algorithms challenges offer, in order: MD5, SHA-256 (RFC 8760)")
 	fs.StringVar(&c.SIPAllow, "sip-allow", c.SIPAllow, "IPs and CIDRs never rate limited or blocked, comma separated")
 	fs.IntVar(&c.SIPMaxBindings, "sip-max-bindings", c.SIPMaxBindings, "most contacts one extension may register; a new one replaces the oldest (0: 10, negative: no limit)")
+	fs.StringVar(&c.SIPTrustCA, "sip-trust-ca", c.SIPTrustCA, "PEM file of CA certificates trusted, besides the system roots, for TLS to carriers")
 	fs.StringVar(&c.RTPPorts, "rtp-ports", c.RTPPorts, "RTP port range, LOW-HIGH")
 	fs.DurationVar(&c.RingTimeout, "ring-timeout", c.RingTimeout, "an unanswered call ends with 480 after this long")
 	fs.DurationVar(&c.MediaTimeout, "media-timeout", c.MediaTimeout, "an answered call with no RTP for this long is ended (negative: never)")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -29,6 +30,13 @@ func (m *Main) startSIP(ctx context.Context) error {
 	if c.SIPUDP == "" && c.SIPTCP == "" && c.SIPTLS == "" && c.SIPWS == "" && c.SIPWSS == "" {
 		return nil
 	}
+	var trustCA []byte
+	if c.SIPTrustCA != "" {
+		var err error
+		if trustCA, err = os.ReadFile(c.SIPTrustCA); err != nil {
+			return fmt.Errorf("--sip-trust-ca: %w", err)
+		}
+	}
 	srv, err := signaling.New(signaling.Config{
 		UDP:              c.SIPUDP,
 		TCP:              c.SIPTCP,
@@ -37,6 +45,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 		WSS:              c.SIPWSS,
 		TLSCert:          filepath.Join(c.Data, "tls", "sip.crt"),
 		TLSKey:           filepath.Join(c.Data, "tls", "sip.key"),
+		TrustCA:          trustCA,
 		PublicAddr:       c.SIPPublicAddr,
 		DigestAlgorithms: splitList(c.SIPDigest, strings.ToUpper),
 		AllowList:        splitList(c.SIPAllow, nil),

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,17 +60,65 @@ func newTrunkEnv(t *testing.T) *trunkEnv {
 // newTrunkEnvAt is newTrunkEnv with the server's clock (see mustRunMainAt).
 func newTrunkEnvAt(t *testing.T, now func() time.Time) *trunkEnv {
 	t.Helper()
+	return newTrunkEnvWith(t, trunkEnvOptions{Now: now})
+}
+
+// trunkEnvOptions are newTrunkEnvWith's variations.
+type trunkEnvOptions struct {
+	// Now is the server's clock (see mustRunMainAt); nil is the real one.
+	Now func() time.Time
+	// TLS has carrier side B also listen over TLS (Carrier.BTLS).
+	TLS bool
+	// TrustCA, with TLS, starts gopbx with --sip-trust-ca set to the
+	// carrier's test CA.
+	TrustCA bool
+}
+
+// newTrunkEnvWith is newTrunkEnv with options.
+func newTrunkEnvWith(t *testing.T, o trunkEnvOptions) *trunkEnv {
+	t.Helper()
 	siptest.NeedKamailio(t)
-	m := mustRunMainAt(t, now)
-	e := &trunkEnv{m: m, tn: provisionTenant(t, m, "acme.test", "101", "102", "103"), sys: login(t, m, "admin", "Admin#12345", "")}
-	e.car = siptest.StartCarrier(t, siptest.CarrierConfig{
-		TrunkUser: trunkUser, TrunkPassword: trunkPassword, PBX: m.SIP.Addr("udp"),
+	carCfg := siptest.CarrierConfig{
+		TrunkUser: trunkUser, TrunkPassword: trunkPassword,
 		Phones:     map[string]string{pstnIn: "Pstn#In1", pstnOut: "Pstn#Out2", pstnIntl: "Pstn#Intl3", pstnSOS: "Pstn#Sos4"},
 		DIDPrefixA: "1555", DIDPrefixB: "1666",
 		// The registered trunk cannot reach international numbers: calls
 		// to them fail over to the IP trunk.
 		FailPrefixA: "44",
-	})
+		TLS:         o.TLS,
+	}
+	var m *Main
+	var car *siptest.Carrier
+	if o.TLS {
+		// gopbx must start trusting the carrier's CA, which the carrier
+		// makes, and the carrier must know gopbx's UDP address: pick that
+		// port first (free a moment ago) and start the carrier before gopbx.
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pbx := pc.LocalAddr().String()
+		pc.Close()
+		carCfg.PBX = pbx
+		car = siptest.StartCarrier(t, carCfg)
+		extra := []string{"--sip-udp", pbx}
+		if o.TrustCA {
+			ca := filepath.Join(t.TempDir(), "carrier-ca.pem")
+			if err := os.WriteFile(ca, car.CAPEM, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			extra = append(extra, "--sip-trust-ca", ca)
+		}
+		m = mustRunMainAt(t, o.Now, extra...)
+		if got := m.SIP.Addr("udp"); got != pbx {
+			t.Fatalf("gopbx listens on %s, the carrier sends to %s", got, pbx)
+		}
+	} else {
+		m = mustRunMainAt(t, o.Now)
+		carCfg.PBX = m.SIP.Addr("udp")
+		car = siptest.StartCarrier(t, carCfg)
+	}
+	e := &trunkEnv{m: m, tn: provisionTenant(t, m, "acme.test", "101", "102", "103"), sys: login(t, m, "admin", "Admin#12345", ""), car: car}
 	aHost, aPort := splitHostPort(t, e.car.A)
 	bHost, bPort := splitHostPort(t, e.car.B)
 	var id struct {
@@ -348,6 +398,80 @@ func TestTrunkRoutingThroughKamailio(t *testing.T) {
 	apiCall(t, e.m, "GET", "/api/providers/"+e.ipTrunk+"/status", e.sys, nil, &st)
 	if st.Status != "ONLINE" || st.RegistrationStatus != "NOT_APPLICABLE" || st.LiveCalls != 0 {
 		t.Errorf("IP trunk status: %+v", st)
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// viaTransport reports whether one of req's Via headers has transport tr.
+func viaTransport(req *sip.Request, tr string) bool {
+	for _, h := range req.GetHeaders("Via") {
+		if v, ok := h.(*sip.ViaHeader); ok && strings.EqualFold(v.Transport, tr) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTrunkOverTLS switches the IP trunk to TLS, to the carrier's TLS
+// socket on B, whose certificate a test CA issued: with --sip-trust-ca
+// naming that CA, an international call reaches the PSTN phone over TLS;
+// without it, the carrier's certificate is refused and the call fails.
+func TestTrunkOverTLS(t *testing.T) {
+	for _, trust := range []bool{true, false} {
+		name := "trusted CA"
+		if !trust {
+			name = "untrusted CA"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			e := newTrunkEnvWith(t, trunkEnvOptions{TLS: true, TrustCA: trust})
+			ext103 := e.extUA(ctx, t, "103")
+			intl := e.pstnUA(ctx, t, pstnIntl, "Pstn#Intl3")
+			intl.Answer(func(*sip.Request) (int, []byte) { return 200, siptest.SDP("127.0.0.1:9") })
+			_, port := splitHostPort(t, e.car.BTLS)
+			if st := apiCall(t, e.m, "POST", "/api/providers/"+e.ipTrunk, e.sys, map[string]any{"transport": "TLS", "port": port,
+				"outbound_server_port": port}, nil); st/100 != 2 {
+				t.Fatalf("switch the IP trunk to TLS: %d", st)
+			}
+			// The trunks reload in the background after the API's change:
+			// calls may still leave over UDP for a moment.
+			for try := 0; ; try++ {
+				if try == 30 {
+					t.Fatalf("no call went over TLS nor failed\ncarrier log:\n%s", e.car.LogTail(30))
+				}
+				d, err := ext103.Invite(ctx, "sip:011"+pstnIntl+"@acme.test", siptest.SDP("127.0.0.1:9"))
+				if err != nil {
+					if trust {
+						t.Fatalf("call over the TLS trunk: %v\ncarrier log:\n%s", err, e.car.LogTail(30))
+					}
+					// Untrusted: the call fails once the trunk is on TLS.
+					var st trunkStatus
+					apiCall(t, e.m, "GET", "/api/providers/"+e.ipTrunk+"/status", e.sys, nil, &st)
+					t.Logf("call failed as it must: %v; IP trunk status %+v last error %q", err, st, deref(st.LastError))
+					return
+				}
+				d.Bye(ctx)
+				req := <-intl.Incoming()
+				if viaTransport(req, "TLS") {
+					if !trust {
+						t.Fatalf("a call went over TLS to a carrier whose CA is not trusted: Via %v", req.GetHeaders("Via"))
+					}
+					if req.From().Address.User != didB || req.Recipient.User != pstnIntl {
+						t.Errorf("INVITE through the TLS trunk: R-URI %s From %s", req.Recipient.String(), req.From().Value())
+					}
+					e.wantCDR(t, "103", "011"+pstnIntl, "OUTBOUND_CALL", "carrier-ip", "", didB)
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
 	}
 }
 

@@ -33,6 +33,10 @@ type Config struct {
 	// TLSCert and TLSKey are PEM files for the TLS and WSS listeners. When
 	// both are missing, a self-signed ECDSA certificate is created there.
 	TLSCert, TLSKey string
+	// TrustCA is PEM: CA certificates trusted, besides the system roots,
+	// when the PBX dials TLS (trunks to carriers). Server certificates are
+	// always verified.
+	TrustCA []byte
 	// PublicAddr is the host (an IP address or a name) to put in Via and
 	// Contact of requests the PBX sends, when it is behind NAT. Empty means
 	// the listen address.

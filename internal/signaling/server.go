@@ -1,9 +1,11 @@
 package signaling
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -126,9 +128,15 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 
+	clientTLS, err := clientTLSConfig(cfg.TrustCA)
+	if err != nil {
+		s.closeListeners()
+		return nil, fmt.Errorf("new signaling server: %w", err)
+	}
 	sipLog := cfg.Logger.With("component", "sipgo")
 	s.ua, err = sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgenTLSConfig(clientTLS),
 		sipgo.WithUserAgentHostname(s.hostname()),
 		sipgo.WithUserAgentTransportLayerOptions(
 			sip.WithTransportLayerLogger(sipLog),
@@ -210,6 +218,25 @@ func (s *Server) listen() error {
 		s.wss = newWSListener(l, "WSS", conf, s.admitSource, s.flows)
 	}
 	return nil
+}
+
+// clientTLSConfig is the TLS configuration of outbound connections (TLS
+// and WSS to carriers): the system roots plus the CA certificates in
+// trustPEM, TLS 1.2 or later. sipgo sets ServerName to the host dialled.
+func clientTLSConfig(trustPEM []byte) (*tls.Config, error) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if len(bytes.TrimSpace(trustPEM)) == 0 {
+		return conf, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(trustPEM) {
+		return nil, fmt.Errorf("trusted CA: no PEM certificate found")
+	}
+	conf.RootCAs = pool
+	return conf, nil
 }
 
 // tlsConfig loads (or creates) the certificate of the TLS and WSS

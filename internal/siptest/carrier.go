@@ -5,11 +5,18 @@ package siptest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	_ "embed"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -76,6 +83,12 @@ type CarrierConfig struct {
 	// Domain is the carrier's SIP domain and digest realm;
 	// DefaultCarrierDomain when empty. It is an alias of both sockets.
 	Domain string
+	// TLS makes B also listen for SIP over TLS, on another port
+	// (Carrier.BTLS), with a server certificate for 127.0.0.3 issued by a
+	// test CA (Carrier.CAPEM) that StartCarrier makes. Kamailio's tls
+	// module (Debian: kamailio-tls-modules) must be installed, or the test
+	// is skipped.
+	TLS bool
 }
 
 // Carrier is a running Kamailio acting as a SIP carrier with two trunk
@@ -98,6 +111,12 @@ type Carrier struct {
 	// LogPath is Kamailio's log: its stderr, with one "carrier:" line per
 	// routing decision.
 	LogPath string
+	// BTLS is "127.0.0.3:PORT", B's SIP over TLS socket, when
+	// CarrierConfig.TLS; empty otherwise.
+	BTLS string
+	// CAPEM is the PEM certificate of the CA that issued BTLS's server
+	// certificate (IP SAN 127.0.0.3), for clients to trust; nil without TLS.
+	CAPEM []byte
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
@@ -113,6 +132,9 @@ type carrierTemplate struct {
 	Creds                               []carrierCred
 	Secret                              string
 	ModulesDir                          string
+	// TLS: BTLS is B's TLS socket, TLSConfig the tls module's config file.
+	TLS             bool
+	BTLS, TLSConfig string
 }
 
 type carrierCred struct{ User, Password string }
@@ -164,6 +186,15 @@ func StartCarrier(tb testing.TB, cfg CarrierConfig) *Carrier {
 		tb.Fatalf("siptest: carrier: %v", err)
 	}
 	dir := tb.TempDir()
+	var caPEM []byte
+	if cfg.TLS {
+		if _, err := os.Stat(filepath.Join(modules, "tls.so")); err != nil {
+			tb.Skipf("kamailio tls module not found (apt-get install kamailio-tls-modules): skipping the carrier test")
+		}
+		if caPEM, data.TLSConfig, err = writeCarrierTLS(dir); err != nil {
+			tb.Fatalf("siptest: carrier: %v", err)
+		}
+	}
 	var c *Carrier
 	tb.Cleanup(func() {
 		if c != nil && tb.Failed() {
@@ -173,7 +204,7 @@ func StartCarrier(tb testing.TB, cfg CarrierConfig) *Carrier {
 	// The ports are free when picked, but another process may take them
 	// before Kamailio binds them: try again with others.
 	for attempt := 1; ; attempt++ {
-		c, err = launchCarrier(bin, dir, data)
+		c, err = launchCarrier(bin, dir, data, caPEM)
 		if err == nil {
 			tb.Cleanup(c.Stop)
 			return c
@@ -215,6 +246,7 @@ func newCarrierTemplate(cfg CarrierConfig, modules string) (carrierTemplate, err
 		DIDPrefixB:  cfg.DIDPrefixB,
 		FailPrefixA: cfg.FailPrefixA,
 		ModulesDir:  modules,
+		TLS:         cfg.TLS,
 	}
 	if d.Domain == "" {
 		d.Domain = DefaultCarrierDomain
@@ -305,18 +337,40 @@ func udpFree(ip string, port int) bool {
 	return true
 }
 
-func launchCarrier(bin, dir string, d carrierTemplate) (*Carrier, error) {
+// tcpFreePort returns a TCP port free a moment ago on ip.
+func tcpFreePort(ip string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func launchCarrier(bin, dir string, d carrierTemplate, caPEM []byte) (*Carrier, error) {
 	aPort, bPort, err := carrierPorts()
 	if err != nil {
 		return nil, err
 	}
 	d.A = net.JoinHostPort(carrierIPA, strconv.Itoa(aPort))
 	d.B = net.JoinHostPort(carrierIPB, strconv.Itoa(bPort))
+	if d.TLS {
+		var p int
+		for try := 0; try < 20; try++ {
+			if p, err = tcpFreePort(carrierIPB); err != nil {
+				return nil, err
+			}
+			if p != bPort {
+				break
+			}
+		}
+		d.BTLS = net.JoinHostPort(carrierIPB, strconv.Itoa(p))
+	}
 	conf, err := renderCarrierConfig(d)
 	if err != nil {
 		return nil, err
 	}
-	c := &Carrier{A: d.A, B: d.B, Domain: d.Domain, Dir: dir, LogPath: filepath.Join(dir, "kamailio.log"), done: make(chan struct{})}
+	c := &Carrier{A: d.A, B: d.B, BTLS: d.BTLS, CAPEM: caPEM, Domain: d.Domain, Dir: dir, LogPath: filepath.Join(dir, "kamailio.log"), done: make(chan struct{})}
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
 	if err := os.WriteFile(cfgPath, conf, 0o644); err != nil {
 		return nil, fmt.Errorf("write config: %w", err)
@@ -358,7 +412,116 @@ func launchCarrier(bin, dir string, d carrierTemplate) (*Carrier, error) {
 			return nil, fmt.Errorf("kamailio at %s: %w\n%s", addr, err, log)
 		}
 	}
+	if c.BTLS != "" {
+		if err := c.waitTLS(ctx); err != nil {
+			c.Stop()
+			log := c.LogTail(30)
+			if strings.Contains(log, "already in use") {
+				err = fmt.Errorf("%w: %w", errPortTaken, err)
+			}
+			return nil, fmt.Errorf("kamailio tls at %s: %w\n%s", c.BTLS, err, log)
+		}
+	}
 	return c, nil
+}
+
+// waitTLS dials BTLS, trusting CAPEM only and checking the certificate is
+// for 127.0.0.3, until a handshake succeeds, Kamailio exits or ctx ends.
+func (c *Carrier) waitTLS(ctx context.Context) error {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(c.CAPEM)
+	conf := &tls.Config{RootCAs: pool, ServerName: carrierIPB, MinVersion: tls.VersionTLS12}
+	var last error
+	for {
+		select {
+		case <-c.done:
+			return errors.New("exited")
+		default:
+		}
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 500 * time.Millisecond}, Config: conf}
+		conn, err := d.DialContext(ctx, "tcp", c.BTLS)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no tls handshake: %w (last: %v)", ctx.Err(), last)
+		case <-c.done:
+			return errors.New("exited")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// writeCarrierTLS makes a test CA and a server certificate for 127.0.0.3
+// (ECDSA P-256), writes the certificate, its key and the tls module's
+// config into dir, and returns the CA's PEM and the config's path.
+func writeCarrierTLS(dir string) (caPEM []byte, cfgPath string, err error) {
+	now := time.Now()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, "", err
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "siptest carrier CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, "", err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return nil, "", err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: carrierIPB},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses:  []net.IP{net.ParseIP(carrierIPB)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, "", err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, "", err
+	}
+	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	certPath, keyPath := filepath.Join(dir, "carrier.crt"), filepath.Join(dir, "carrier.key")
+	cfgPath = filepath.Join(dir, "tls.cfg")
+	files := []struct {
+		path string
+		data []byte
+	}{
+		{filepath.Join(dir, "ca.crt"), caPEM},
+		{certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})},
+		{keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})},
+		{cfgPath, []byte("[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n" +
+			"certificate = " + certPath + "\nprivate_key = " + keyPath + "\n\n" +
+			"[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n")},
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f.path, f.data, 0o600); err != nil {
+			return nil, "", fmt.Errorf("tls files: %w", err)
+		}
+	}
+	return caPEM, cfgPath, nil
 }
 
 // waitOptions sends OPTIONS to addr until it answers 200, Kamailio exits

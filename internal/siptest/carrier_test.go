@@ -4,6 +4,8 @@ package siptest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"strings"
@@ -446,5 +448,27 @@ func TestCarrierConfigChecks(t *testing.T) {
 	}
 	if status != 403 {
 		t.Errorf("invite to B without a PBX: got %d, want 403:\n%s", status, text)
+	}
+}
+
+// TestCarrierTLS starts the carrier with B over TLS: a client that trusts
+// CAPEM completes the handshake for 127.0.0.3, one that does not fails.
+func TestCarrierTLS(t *testing.T) {
+	c := StartCarrier(t, CarrierConfig{PBX: "127.0.0.1:5999", Phones: map[string]string{testAlice: "pw"}, TLS: true})
+	if host, _, err := net.SplitHostPort(c.BTLS); err != nil || host != carrierIPB || c.BTLS == c.B {
+		t.Fatalf("BTLS %q, B %q", c.BTLS, c.B)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(c.CAPEM) {
+		t.Fatal("CAPEM holds no certificate")
+	}
+	conn, err := tls.Dial("tcp", c.BTLS, &tls.Config{RootCAs: pool, ServerName: carrierIPB})
+	if err != nil {
+		t.Fatalf("trusted dial: %v", err)
+	}
+	conn.Close()
+	if conn, err := tls.Dial("tcp", c.BTLS, &tls.Config{ServerName: carrierIPB}); err == nil {
+		conn.Close()
+		t.Fatal("a client without the test CA accepted the carrier's certificate")
 	}
 }
