@@ -100,7 +100,8 @@ type permissionRule struct {
 // The phone system paths are the call flow a tenant configures: inbound and
 // outbound rules, holidays, the number lists (blacklist, disallowed codes,
 // emergency numbers, allowed country codes), virtual receptionists, the
-// voicemail and music-on-hold servers.
+// voicemail and music-on-hold servers, and the tenant's replacements of
+// system prompts.
 //
 // The logs have no permission of their own in PortSIP (its document files
 // them under maintenance). They record every change to the tenant's users,
@@ -137,7 +138,7 @@ func permissionTable() []permissionRule {
 // phoneSystemPaths are the tenant's call-flow configuration, which the
 // phone_system permissions govern.
 var phoneSystemPaths = []string{"/inbound_rules", "/outbound_rules", "/holidays", "/blacklisted_numbers", "/disallowed_codes",
-	"/emergency_numbers", "/allowed_country_codes", "/ivrs", "/voicemail", "/moh_server"}
+	"/emergency_numbers", "/allowed_country_codes", "/ivrs", "/voicemail", "/moh_server", "/prompts"}
 
 // permissionFor returns the row of permissionTable for an operation.
 func permissionFor(method, path string) (permissionRule, bool) {

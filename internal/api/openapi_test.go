@@ -47,6 +47,11 @@ var extraFields = map[string]string{
 	"POST /ivrs request blocked_extension_numbers":    "in PortSIP's admin guide only",
 	"POST /ivrs/{} request blocked_extension_numbers": "in PortSIP's admin guide only",
 	"GET /ivrs/{} response blocked_extension_numbers": "in PortSIP's admin guide only",
+	// A tenant's replacements of system prompts: PortSIP keeps prompts on
+	// the server's disk, out of a tenant's reach.
+	"GET /prompts":          "tenants replace system prompts (docs/PROMPTS.md)",
+	"POST /prompts/replace": "tenants replace system prompts (docs/PROMPTS.md)",
+	"POST /prompts/destroy": "tenants replace system prompts (docs/PROMPTS.md)",
 }
 
 // TestOpenAPIMatchesPortSIP checks the document our server publishes against

@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/gopbx/gopbx/internal/prompts"
 	"github.com/gopbx/gopbx/internal/store"
 )
 
@@ -78,6 +79,9 @@ type Server struct {
 	limit  *rateLimiter
 	logins *loginGuard
 	sip    atomic.Pointer[SIP]
+	// prompts holds the tenants' replacements of system prompts under the
+	// data folder; it keeps no state of its own.
+	prompts *prompts.Library
 }
 
 // New builds the API over db. now is the clock (nil: time.Now).
@@ -91,13 +95,14 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 	}
 	installErrorModel()
 	s := &Server{
-		cfg:    cfg,
-		db:     db,
-		log:    log,
-		now:    now,
-		mux:    http.NewServeMux(),
-		limit:  newRateLimiter(cfg.RateLimit, time.Minute, now),
-		logins: newLoginGuard(cfg.LoginFailLimit, cfg.LoginFailWindow, cfg.LoginBlock, now),
+		cfg:     cfg,
+		db:      db,
+		log:     log,
+		now:     now,
+		mux:     http.NewServeMux(),
+		limit:   newRateLimiter(cfg.RateLimit, time.Minute, now),
+		logins:  newLoginGuard(cfg.LoginFailLimit, cfg.LoginFailWindow, cfg.LoginBlock, now),
+		prompts: prompts.New(cfg.Data),
 	}
 	hc := huma.DefaultConfig("gopbx REST API", cfg.Version)
 	hc.CreateHooks = nil // no $schema links in bodies: PortSIP's payloads have none
@@ -142,6 +147,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		s.registerGreetings,
 		s.registerIVRs,
 		s.registerMOH,
+		s.registerPrompts,
 	} {
 		register()
 	}

@@ -213,6 +213,10 @@ func TestOpenResolution(t *testing.T) {
 		{other, "de", "2", "embedded:en"},
 		{tenant, "en", "beep", "embedded:en"},
 		{tenant, "en", "extra/welcome", "tenant en welcome"},
+		// Tags are BCP 47, in any case, and fall back prefix by prefix.
+		{tenant, "en-US", "goodbye", "tenant en goodbye"},
+		{tenant, "DE-CH", "1", "system de 1"},
+		{other, "de-ch-1996", "hallo", "system de hallo"},
 	}
 	for _, tt := range tests {
 		if got := readPrompt(t, lib, tt.tenant, tt.lang, tt.name); got != tt.want {
@@ -271,7 +275,6 @@ func TestOpenRefusesTraversal(t *testing.T) {
 		{1, "..", "goodbye"},
 		{1, "../..", "secret"},
 		{1, "en/../..", "secret"},
-		{1, "EN", "goodbye"},
 		{1, "en.", "goodbye"},
 		{1, strings.Repeat("a", 33), "goodbye"},
 		{-1, "en", "goodbye"},
@@ -308,5 +311,85 @@ func TestOpenRefusesSymlinkEscape(t *testing.T) {
 	}
 	if got := pbx.ErrorCode(err); got != pbx.EINTERNAL {
 		t.Errorf("Open through a symlink out of the prompt directory = %v; want kind %s", err, pbx.EINTERNAL)
+	}
+}
+
+func TestReplaceAndRestore(t *testing.T) {
+	dir := t.TempDir()
+	lib := New(dir)
+	const tenant, other = pbx.TenantID(7), pbx.TenantID(8)
+	found := func(tn pbx.TenantID, lang, name string) Found {
+		t.Helper()
+		rc, f, err := lib.Find(tn, lang, name)
+		if err != nil {
+			t.Fatalf("Find(%d, %q, %q): %v", tn, lang, name, err)
+		}
+		rc.Close()
+		return f
+	}
+	if got := found(tenant, "en", "goodbye"); got != (Found{OriginBuiltIn, "en"}) {
+		t.Fatalf("before Replace: %+v; want built-in en", got)
+	}
+	if err := lib.Replace(tenant, "en", "vm/leave-message", strings.NewReader("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.Replace(tenant, "en", "vm/leave-message", strings.NewReader("tenant goodbye")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readPrompt(t, lib, tenant, "en", "vm/leave-message"); got != "tenant goodbye" {
+		t.Errorf("after Replace: %q; want the replacement", got)
+	}
+	if got := found(tenant, "de", "vm/leave-message"); got != (Found{OriginTenant, "en"}) {
+		t.Errorf("Find in de after an en replacement: %+v; want tenant en", got)
+	}
+	if err := lib.Replace(pbx.SystemTenant, "de", "goodbye", strings.NewReader("system de")); err != nil {
+		t.Fatal(err)
+	}
+	if got := found(other, "de", "goodbye"); got != (Found{OriginSystem, "de"}) {
+		t.Errorf("Find of another tenant after a system replacement: %+v; want system de", got)
+	}
+	if got := readPrompt(t, lib, other, "en", "vm/leave-message"); got == "tenant goodbye" {
+		t.Error("another tenant plays the tenant's replacement")
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, "prompts", "7", "en", "vm", "*.tmp")); len(tmps) != 0 {
+		t.Errorf("temporary files left: %v", tmps)
+	}
+
+	if err := lib.Restore(tenant, "en", "vm/leave-message"); err != nil {
+		t.Fatal(err)
+	}
+	if got := found(tenant, "en", "vm/leave-message"); got.Origin != OriginBuiltIn {
+		t.Errorf("after Restore: %+v; want built-in", got)
+	}
+	if err := lib.Restore(tenant, "en", "vm/leave-message"); pbx.ErrorCode(err) != pbx.ENOTFOUND {
+		t.Errorf("second Restore = %v; want kind %s", err, pbx.ENOTFOUND)
+	}
+	if err := New(t.TempDir()).Restore(tenant, "en", "goodbye"); pbx.ErrorCode(err) != pbx.ENOTFOUND {
+		t.Errorf("Restore with no prompt directory = %v; want kind %s", err, pbx.ENOTFOUND)
+	}
+	for _, bad := range [][2]string{{"en", "../goodbye"}, {"..", "goodbye"}, {"en", "goodbye.wav"}} {
+		if err := lib.Replace(tenant, bad[0], bad[1], strings.NewReader("x")); pbx.ErrorCode(err) != pbx.EINVALID {
+			t.Errorf("Replace(%q, %q) = %v; want kind %s", bad[0], bad[1], err, pbx.EINVALID)
+		}
+	}
+	if err := New("").Replace(tenant, "en", "goodbye", strings.NewReader("x")); pbx.ErrorCode(err) != pbx.EUNAVAILABLE {
+		t.Errorf("Replace without a data folder = %v; want kind %s", err, pbx.EUNAVAILABLE)
+	}
+}
+
+func TestReplaceRefusesSymlinkEscape(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "prompts", "1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "prompts", "1", "en")); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	if err := New(dir).Replace(1, "en", "goodbye", strings.NewReader("x")); err == nil {
+		t.Error("Replace through a symlink out of the prompt directory succeeded")
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("Replace wrote outside the prompt directory: %v", ents)
 	}
 }
