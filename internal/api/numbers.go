@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/danielgtaylor/huma/v2"
-
 	"github.com/gopbx/gopbx/internal/dialplan"
 	"github.com/gopbx/gopbx/internal/pbx"
 	"github.com/gopbx/gopbx/internal/store"
@@ -113,93 +111,20 @@ func (f *HolidayFields) apply(h *store.Holiday) error {
 
 // registerHolidays serves /holidays, the tenant's days off.
 func (s *Server) registerHolidays() {
-	tags := []string{"Holiday"}
-	handle(s, huma.Operation{OperationID: "list_holidays", Method: http.MethodGet, Path: "/holidays", Tags: tags, Summary: "List holidays"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *listParams) (*listBody[HolidayItem], error) {
-			opts, err := in.options()
-			if err != nil {
-				return nil, err
-			}
-			hs, n, err := s.db.ListHolidays(ctx, p.scope, opts)
-			if err != nil {
-				return nil, err
-			}
-			items := make([]HolidayItem, 0, len(hs))
-			for _, h := range hs {
-				items = append(items, newHolidayItem(h))
-			}
-			return newList(items, n), nil
-		})
-	handle(s, huma.Operation{OperationID: "create_holiday", Method: http.MethodPost, Path: "/holidays", Tags: tags, Summary: "Create a new holiday",
-		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct{ Body HolidayFields }) (*idBody, error) {
-			b := in.Body
-			for _, r := range []struct {
-				field   string
-				missing bool
-			}{{"name", b.Name == nil}, {"region", b.Region == nil}, {"consecutive", b.Consecutive == nil}, {"every_year", b.EveryYear == nil}} {
-				if r.missing {
-					return nil, pbx.FieldErrorf(r.field, "%s is required", r.field)
-				}
-			}
-			var h store.Holiday
-			if err := b.apply(&h); err != nil {
-				return nil, err
-			}
-			if err := s.db.CreateHoliday(ctx, p.scope, &h); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "CREATE", "HOLIDAY", h.Name, nil, newHolidayItem(h))
-			return created(h.ID.String()), nil
-		})
-	handle(s, huma.Operation{OperationID: "get_holiday", Method: http.MethodGet, Path: "/holidays/{id}", Tags: tags, Summary: "Retrieve a holiday"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*struct{ Body HolidayItem }, error) {
-			h, err := s.holidayByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body HolidayItem }{Body: newHolidayItem(h)}, nil
-		})
-	handle(s, huma.Operation{OperationID: "update_holiday", Method: http.MethodPost, Path: "/holidays/{id}", Tags: tags, Summary: "Update a holiday",
-		Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct {
-			ID   string `path:"id"`
-			Body HolidayFields
-		}) (*noContent, error) {
-			h, err := s.holidayByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			old := newHolidayItem(h)
-			if err := in.Body.apply(&h); err != nil {
-				return nil, err
-			}
-			if err := s.db.UpdateHoliday(ctx, p.scope, &h); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "UPDATE", "HOLIDAY", h.Name, old, newHolidayItem(h))
-			return &noContent{}, nil
-		})
-	handle(s, huma.Operation{OperationID: "delete_holiday", Method: http.MethodPost, Path: "/holidays/{id}/destroy", Tags: tags, Summary: "Destroy a holiday"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*noContent, error) {
-			h, err := s.holidayByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := s.db.DeleteHoliday(ctx, p.scope, h.ID); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "DELETE", "HOLIDAY", h.Name, newHolidayItem(h), nil)
-			return &noContent{}, nil
-		})
-}
-
-func (s *Server) holidayByPath(ctx context.Context, p *principal, raw string) (store.Holiday, error) {
-	id, err := parseID(raw, "holiday")
-	if err != nil {
-		return store.Holiday{}, err
-	}
-	return s.db.Holiday(ctx, p.scope, id)
+	item := func(_ context.Context, h store.Holiday) HolidayItem { return newHolidayItem(h) }
+	resource[store.Holiday, HolidayFields, HolidayItem, HolidayItem]{
+		path: "/holidays", op: "holiday", what: "holiday", object: "HOLIDAY", tags: []string{"Holiday"},
+		summaries: [5]string{"List holidays", "Create a new holiday", "Retrieve a holiday", "Update a holiday", "Destroy a holiday"},
+		list:      s.db.ListHolidays, get: s.db.Holiday, create: s.db.CreateHoliday, update: s.db.UpdateHoliday, delete: s.db.DeleteHoliday,
+		fresh: func(_ pbx.TenantID, b *HolidayFields) (store.Holiday, error) {
+			return store.Holiday{}, required(need{"name", b.Name == nil}, need{"region", b.Region == nil},
+				need{"consecutive", b.Consecutive == nil}, need{"every_year", b.EveryYear == nil})
+		},
+		apply:  func(_ context.Context, _ pbx.TenantID, f *HolidayFields, h *store.Holiday) error { return f.apply(h) },
+		item:   item,
+		detail: item,
+		key:    func(h store.Holiday) (pbx.ID, string) { return h.ID, h.Name },
+	}.register(s)
 }
 
 // blacklistItem is a blacklisted caller number.
@@ -300,169 +225,55 @@ func (s *Server) registerNumberLists() {
 }
 
 func (s *Server) registerPrefixList(l prefixList) {
-	tags := []string{"Call Restriction"}
-	byPath := func(ctx context.Context, p *principal, raw string) (store.NumberEntry, error) {
-		id, err := parseID(raw, strings.ReplaceAll(l.noun, "_", " "))
-		if err != nil {
-			return store.NumberEntry{}, err
-		}
-		return s.db.Number(ctx, l.list, p.scope, id)
+	item := func(_ context.Context, n store.NumberEntry) prefixItem { return newPrefixItem(n) }
+	numberListResource(s, l.list, resource[store.NumberEntry, prefixFields, prefixItem, prefixItem]{
+		path: l.path, op: l.noun, what: strings.ReplaceAll(l.noun, "_", " "), object: l.objectType, tags: []string{"Call Restriction"},
+		summaries: l.summaries, created: l.status,
+		fresh: func(_ pbx.TenantID, f *prefixFields) (store.NumberEntry, error) {
+			return store.NumberEntry{}, required(need{"number_prefix", f.NumberPrefix == nil})
+		},
+		apply: func(_ context.Context, _ pbx.TenantID, f *prefixFields, n *store.NumberEntry) error {
+			return l.apply(f, n)
+		},
+		item: item, detail: item,
+	}).register(s)
+}
+
+// numberListResource completes r with the store calls and key of the
+// tenant's number list l.
+func numberListResource[F, Item, Detail any](s *Server, l store.NumberList, r resource[store.NumberEntry, F, Item, Detail]) resource[store.NumberEntry, F, Item, Detail] {
+	r.list = func(ctx context.Context, tenant pbx.TenantID, opts store.ListOptions) ([]store.NumberEntry, int, error) {
+		return s.db.ListNumbers(ctx, l, tenant, opts)
 	}
-	handle(s, huma.Operation{OperationID: "list_" + l.noun + "s", Method: http.MethodGet, Path: l.path, Tags: tags, Summary: l.summaries[0]},
-		tenantAdmin, func(ctx context.Context, p *principal, in *listParams) (*listBody[prefixItem], error) {
-			opts, err := in.options()
-			if err != nil {
-				return nil, err
-			}
-			ns, n, err := s.db.ListNumbers(ctx, l.list, p.scope, opts)
-			if err != nil {
-				return nil, err
-			}
-			items := make([]prefixItem, 0, len(ns))
-			for _, e := range ns {
-				items = append(items, newPrefixItem(e))
-			}
-			return newList(items, n), nil
-		})
-	handle(s, huma.Operation{OperationID: "create_" + l.noun, Method: http.MethodPost, Path: l.path, Tags: tags, Summary: l.summaries[1],
-		DefaultStatus: l.status, Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct{ Body prefixFields }) (*idBody, error) {
-			if in.Body.NumberPrefix == nil {
-				return nil, pbx.FieldErrorf("number_prefix", "number_prefix is required")
-			}
-			var n store.NumberEntry
-			if err := l.apply(&in.Body, &n); err != nil {
-				return nil, err
-			}
-			if err := s.db.CreateNumber(ctx, l.list, p.scope, &n); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "CREATE", l.objectType, n.Number, nil, newPrefixItem(n))
-			return created(n.ID.String()), nil
-		})
-	handle(s, huma.Operation{OperationID: "get_" + l.noun, Method: http.MethodGet, Path: l.path + "/{id}", Tags: tags, Summary: l.summaries[2]},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*struct{ Body prefixItem }, error) {
-			n, err := byPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body prefixItem }{Body: newPrefixItem(n)}, nil
-		})
-	handle(s, huma.Operation{OperationID: "update_" + l.noun, Method: http.MethodPost, Path: l.path + "/{id}", Tags: tags, Summary: l.summaries[3],
-		Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct {
-			ID   string `path:"id"`
-			Body prefixFields
-		}) (*noContent, error) {
-			n, err := byPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			old := newPrefixItem(n)
-			if err := l.apply(&in.Body, &n); err != nil {
-				return nil, err
-			}
-			if err := s.db.UpdateNumber(ctx, l.list, p.scope, &n); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "UPDATE", l.objectType, n.Number, old, newPrefixItem(n))
-			return &noContent{}, nil
-		})
-	handle(s, huma.Operation{OperationID: "delete_" + l.noun, Method: http.MethodPost, Path: l.path + "/{id}/destroy", Tags: tags, Summary: l.summaries[4]},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*noContent, error) {
-			n, err := byPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := s.db.DeleteNumber(ctx, l.list, p.scope, n.ID); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "DELETE", l.objectType, n.Number, newPrefixItem(n), nil)
-			return &noContent{}, nil
-		})
+	r.get = func(ctx context.Context, tenant pbx.TenantID, id pbx.ID) (store.NumberEntry, error) {
+		return s.db.Number(ctx, l, tenant, id)
+	}
+	r.create = func(ctx context.Context, tenant pbx.TenantID, n *store.NumberEntry) error {
+		return s.db.CreateNumber(ctx, l, tenant, n)
+	}
+	r.update = func(ctx context.Context, tenant pbx.TenantID, n *store.NumberEntry) error {
+		return s.db.UpdateNumber(ctx, l, tenant, n)
+	}
+	r.delete = func(ctx context.Context, tenant pbx.TenantID, id pbx.ID) error {
+		return s.db.DeleteNumber(ctx, l, tenant, id)
+	}
+	r.key = func(n store.NumberEntry) (pbx.ID, string) { return n.ID, n.Number }
+	return r
 }
 
 func (s *Server) registerBlacklist() {
-	tags := []string{"Call Restriction"}
-	const list = store.BlacklistedNumbers
-	byPath := func(ctx context.Context, p *principal, raw string) (store.NumberEntry, error) {
-		id, err := parseID(raw, "blacklisted number")
-		if err != nil {
-			return store.NumberEntry{}, err
-		}
-		return s.db.Number(ctx, list, p.scope, id)
-	}
-	handle(s, huma.Operation{OperationID: "list_blacklisted_numbers", Method: http.MethodGet, Path: "/blacklisted_numbers", Tags: tags, Summary: "List blacklisted numbers"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *listParams) (*listBody[blacklistItem], error) {
-			opts, err := in.options()
-			if err != nil {
-				return nil, err
-			}
-			ns, n, err := s.db.ListNumbers(ctx, list, p.scope, opts)
-			if err != nil {
-				return nil, err
-			}
-			items := make([]blacklistItem, 0, len(ns))
-			for _, e := range ns {
-				items = append(items, newBlacklistItem(e))
-			}
-			return newList(items, n), nil
-		})
-	handle(s, huma.Operation{OperationID: "create_blacklisted_number", Method: http.MethodPost, Path: "/blacklisted_numbers", Tags: tags,
-		Summary: "Create new blacklisted number", DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct{ Body blacklistFields }) (*idBody, error) {
-			if in.Body.Number == nil {
-				return nil, pbx.FieldErrorf("number", "number is required")
-			}
-			var n store.NumberEntry
-			if err := in.Body.apply(&n); err != nil {
-				return nil, err
-			}
-			if err := s.db.CreateNumber(ctx, list, p.scope, &n); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "CREATE", "BLACKLISTED_NUMBER", n.Number, nil, newBlacklistItem(n))
-			return created(n.ID.String()), nil
-		})
-	handle(s, huma.Operation{OperationID: "get_blacklisted_number", Method: http.MethodGet, Path: "/blacklisted_numbers/{id}", Tags: tags, Summary: "Show blacklisted number"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*struct{ Body blacklistItem }, error) {
-			n, err := byPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body blacklistItem }{Body: newBlacklistItem(n)}, nil
-		})
-	handle(s, huma.Operation{OperationID: "update_blacklisted_number", Method: http.MethodPost, Path: "/blacklisted_numbers/{id}", Tags: tags,
-		Summary: "Update blacklisted number", Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct {
-			ID   string `path:"id"`
-			Body blacklistFields
-		}) (*noContent, error) {
-			n, err := byPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			old := newBlacklistItem(n)
-			if err := in.Body.apply(&n); err != nil {
-				return nil, err
-			}
-			if err := s.db.UpdateNumber(ctx, list, p.scope, &n); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "UPDATE", "BLACKLISTED_NUMBER", n.Number, old, newBlacklistItem(n))
-			return &noContent{}, nil
-		})
-	handle(s, huma.Operation{OperationID: "delete_blacklisted_number", Method: http.MethodPost, Path: "/blacklisted_numbers/{id}/destroy", Tags: tags,
-		Summary: "Destroy blacklisted number"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*noContent, error) {
-			n, err := byPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := s.db.DeleteNumber(ctx, list, p.scope, n.ID); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "DELETE", "BLACKLISTED_NUMBER", n.Number, newBlacklistItem(n), nil)
-			return &noContent{}, nil
-		})
+	item := func(_ context.Context, n store.NumberEntry) blacklistItem { return newBlacklistItem(n) }
+	numberListResource(s, store.BlacklistedNumbers, resource[store.NumberEntry, blacklistFields, blacklistItem, blacklistItem]{
+		path: "/blacklisted_numbers", op: "blacklisted_number", what: "blacklisted number", object: "BLACKLISTED_NUMBER",
+		tags: []string{"Call Restriction"},
+		summaries: [5]string{"List blacklisted numbers", "Create new blacklisted number", "Show blacklisted number", "Update blacklisted number",
+			"Destroy blacklisted number"},
+		fresh: func(_ pbx.TenantID, f *blacklistFields) (store.NumberEntry, error) {
+			return store.NumberEntry{}, required(need{"number", f.Number == nil})
+		},
+		apply: func(_ context.Context, _ pbx.TenantID, f *blacklistFields, n *store.NumberEntry) error {
+			return f.apply(n)
+		},
+		item: item, detail: item,
+	}).register(s)
 }

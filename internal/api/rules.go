@@ -290,93 +290,18 @@ func (s *Server) applyInbound(ctx context.Context, tenant pbx.TenantID, f *Inbou
 // registerInboundRules serves /inbound_rules, how calls to the tenant's DID
 // numbers are routed.
 func (s *Server) registerInboundRules() {
-	tags := []string{"Call Routing"}
-	handle(s, huma.Operation{OperationID: "list_inbound_rules", Method: http.MethodGet, Path: "/inbound_rules", Tags: tags, Summary: "List inbound rules"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *listParams) (*listBody[inboundRuleItem], error) {
-			opts, err := in.options()
-			if err != nil {
-				return nil, err
-			}
-			rs, n, err := s.db.ListInboundRules(ctx, p.scope, opts)
-			if err != nil {
-				return nil, err
-			}
-			items := make([]inboundRuleItem, 0, len(rs))
-			for _, r := range rs {
-				items = append(items, s.inboundView(ctx, r))
-			}
-			return newList(items, n), nil
-		})
-	handle(s, huma.Operation{OperationID: "create_inbound_rule", Method: http.MethodPost, Path: "/inbound_rules", Tags: tags, Summary: "Create an inbound rule",
-		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct{ Body InboundRuleFields }) (*idBody, error) {
-			b := in.Body
-			for _, m := range []struct {
-				field   string
-				missing bool
-			}{{"name", b.Name == nil}, {"did_numbers", b.DIDNumbers == nil}, {"provider_id", b.ProviderID == nil}} {
-				if m.missing {
-					return nil, pbx.FieldErrorf(m.field, "%s is required", m.field)
-				}
-			}
-			r := store.InboundRule{Enabled: true, Tenant: p.scope}
-			if err := s.applyInbound(ctx, p.scope, &b, &r); err != nil {
-				return nil, err
-			}
-			if err := s.db.CreateInboundRule(ctx, p.scope, &r); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "CREATE", "INBOUND_RULE", r.Name, nil, s.inboundView(ctx, r))
-			return created(r.ID.String()), nil
-		})
-	handle(s, huma.Operation{OperationID: "get_inbound_rule", Method: http.MethodGet, Path: "/inbound_rules/{id}", Tags: tags, Summary: "Retrieve an inbound rule"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*struct{ Body inboundRuleItem }, error) {
-			r, err := s.inboundByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body inboundRuleItem }{Body: s.inboundView(ctx, r)}, nil
-		})
-	handle(s, huma.Operation{OperationID: "update_inbound_rule", Method: http.MethodPost, Path: "/inbound_rules/{id}", Tags: tags, Summary: "Update an inbound rule",
-		Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct {
-			ID   string `path:"id"`
-			Body InboundRuleFields
-		}) (*noContent, error) {
-			r, err := s.inboundByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			old := s.inboundView(ctx, r)
-			if err := s.applyInbound(ctx, p.scope, &in.Body, &r); err != nil {
-				return nil, err
-			}
-			if err := s.db.UpdateInboundRule(ctx, p.scope, &r); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "UPDATE", "INBOUND_RULE", r.Name, old, s.inboundView(ctx, r))
-			return &noContent{}, nil
-		})
-	handle(s, huma.Operation{OperationID: "delete_inbound_rule", Method: http.MethodPost, Path: "/inbound_rules/{id}/destroy", Tags: tags, Summary: "Delete an inbound rule"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*noContent, error) {
-			r, err := s.inboundByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := s.db.DeleteInboundRule(ctx, p.scope, r.ID); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "DELETE", "INBOUND_RULE", r.Name, s.inboundView(ctx, r), nil)
-			return &noContent{}, nil
-		})
-}
-
-func (s *Server) inboundByPath(ctx context.Context, p *principal, raw string) (store.InboundRule, error) {
-	id, err := parseID(raw, "inbound rule")
-	if err != nil {
-		return store.InboundRule{}, err
-	}
-	return s.db.InboundRule(ctx, p.scope, id)
+	view := s.inboundView
+	resource[store.InboundRule, InboundRuleFields, inboundRuleItem, inboundRuleItem]{
+		path: "/inbound_rules", op: "inbound_rule", what: "inbound rule", object: "INBOUND_RULE", tags: []string{"Call Routing"},
+		summaries: [5]string{"List inbound rules", "Create an inbound rule", "Retrieve an inbound rule", "Update an inbound rule", "Delete an inbound rule"},
+		list:      s.db.ListInboundRules, get: s.db.InboundRule, create: s.db.CreateInboundRule, update: s.db.UpdateInboundRule, delete: s.db.DeleteInboundRule,
+		fresh: func(tenant pbx.TenantID, b *InboundRuleFields) (store.InboundRule, error) {
+			return store.InboundRule{Enabled: true, Tenant: tenant},
+				required(need{"name", b.Name == nil}, need{"did_numbers", b.DIDNumbers == nil}, need{"provider_id", b.ProviderID == nil})
+		},
+		apply: s.applyInbound, item: view, detail: view,
+		key: func(r store.InboundRule) (pbx.ID, string) { return r.ID, r.Name },
+	}.register(s)
 }
 
 // OutboundRoute is one trunk an outbound rule may send a call to, and how
@@ -532,78 +457,20 @@ type appliedGroupInput struct {
 // users dial are routed to trunks, and the user groups each rule applies to.
 func (s *Server) registerOutboundRules() {
 	tags := []string{"Call Routing"}
-	handle(s, huma.Operation{OperationID: "list_outbound_rules", Method: http.MethodGet, Path: "/outbound_rules", Tags: tags, Summary: "List outbound rules"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *listParams) (*listBody[OutboundRuleItem], error) {
-			opts, err := in.options()
-			if err != nil {
-				return nil, err
-			}
-			rs, n, err := s.db.ListOutboundRules(ctx, p.scope, opts)
-			if err != nil {
-				return nil, err
-			}
-			items := make([]OutboundRuleItem, 0, len(rs))
-			for _, r := range rs {
-				items = append(items, s.outboundView(ctx, r).OutboundRuleItem)
-			}
-			return newList(items, n), nil
-		})
-	handle(s, huma.Operation{OperationID: "create_outbound_rule", Method: http.MethodPost, Path: "/outbound_rules", Tags: tags, Summary: "Create a outbound rule",
-		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct{ Body OutboundRuleFields }) (*idBody, error) {
-			if in.Body.Name == nil {
-				return nil, pbx.FieldErrorf("name", "name is required")
-			}
-			r := store.OutboundRule{Enabled: true, Priority: 1000, RoutingStrategy: "PRIORITIZED", Tenant: p.scope}
-			if err := s.applyOutbound(ctx, p.scope, &in.Body, &r); err != nil {
-				return nil, err
-			}
-			if err := s.db.CreateOutboundRule(ctx, p.scope, &r); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "CREATE", "OUTBOUND_RULE", r.Name, nil, s.outboundView(ctx, r))
-			return created(r.ID.String()), nil
-		})
-	handle(s, huma.Operation{OperationID: "get_outbound_rule", Method: http.MethodGet, Path: "/outbound_rules/{id}", Tags: tags, Summary: "Retrieve a outbound rule"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*struct{ Body outboundRuleDetail }, error) {
-			r, err := s.outboundByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body outboundRuleDetail }{Body: s.outboundView(ctx, r)}, nil
-		})
-	handle(s, huma.Operation{OperationID: "update_outbound_rule", Method: http.MethodPost, Path: "/outbound_rules/{id}", Tags: tags, Summary: "Update a outbound rule",
-		Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct {
-			ID   string `path:"id"`
-			Body OutboundRuleFields
-		}) (*noContent, error) {
-			r, err := s.outboundByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			old := s.outboundView(ctx, r)
-			if err := s.applyOutbound(ctx, p.scope, &in.Body, &r); err != nil {
-				return nil, err
-			}
-			if err := s.db.UpdateOutboundRule(ctx, p.scope, &r); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "UPDATE", "OUTBOUND_RULE", r.Name, old, s.outboundView(ctx, r))
-			return &noContent{}, nil
-		})
-	handle(s, huma.Operation{OperationID: "delete_outbound_rule", Method: http.MethodPost, Path: "/outbound_rules/{id}/destroy", Tags: tags, Summary: "Delete a outbound rule"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*noContent, error) {
-			r, err := s.outboundByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := s.db.DeleteOutboundRule(ctx, p.scope, r.ID); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "DELETE", "OUTBOUND_RULE", r.Name, s.outboundView(ctx, r), nil)
-			return &noContent{}, nil
-		})
+	resource[store.OutboundRule, OutboundRuleFields, OutboundRuleItem, outboundRuleDetail]{
+		path: "/outbound_rules", op: "outbound_rule", what: "outbound rule", object: "OUTBOUND_RULE", tags: tags,
+		summaries: [5]string{"List outbound rules", "Create an outbound rule", "Retrieve an outbound rule", "Update an outbound rule", "Delete an outbound rule"},
+		list:      s.db.ListOutboundRules, get: s.db.OutboundRule, create: s.db.CreateOutboundRule, update: s.db.UpdateOutboundRule, delete: s.db.DeleteOutboundRule,
+		fresh: func(tenant pbx.TenantID, b *OutboundRuleFields) (store.OutboundRule, error) {
+			return store.OutboundRule{Enabled: true, Priority: 1000, RoutingStrategy: "PRIORITIZED", Tenant: tenant}, required(need{"name", b.Name == nil})
+		},
+		apply: s.applyOutbound,
+		item: func(ctx context.Context, r store.OutboundRule) OutboundRuleItem {
+			return s.outboundView(ctx, r).OutboundRuleItem
+		},
+		detail: s.outboundView,
+		key:    func(r store.OutboundRule) (pbx.ID, string) { return r.ID, r.Name },
+	}.register(s)
 	handle(s, huma.Operation{OperationID: "list_outbound_rule_applied_groups", Method: http.MethodGet, Path: "/outbound_rules/{id}/applied_groups", Tags: tags,
 		Summary: "List applied groups of outbound rule"},
 		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*struct {
@@ -669,14 +536,6 @@ func (s *Server) registerOutboundRules() {
 			s.audit(ctx, p, "UPDATE", "OUTBOUND_RULE", r.Name, nil, map[string]string{"unapplied_group": gid.String()})
 			return &noContent{}, nil
 		})
-}
-
-func (s *Server) outboundByPath(ctx context.Context, p *principal, raw string) (store.OutboundRule, error) {
-	id, err := parseID(raw, "outbound rule")
-	if err != nil {
-		return store.OutboundRule{}, err
-	}
-	return s.db.OutboundRule(ctx, p.scope, id)
 }
 
 func parseAppliedGroup(in *appliedGroupInput) (pbx.ID, pbx.ID, error) {

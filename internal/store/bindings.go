@@ -78,14 +78,7 @@ func (s *DB) UpsertBinding(ctx context.Context, b *pbx.Binding) error {
 // DeleteBinding removes one binding of tenant. A missing binding is
 // ENOTFOUND.
 func (s *DB) DeleteBinding(ctx context.Context, tenant pbx.TenantID, id pbx.ID) error {
-	res, err := s.exec(ctx, `DELETE FROM bindings WHERE tenant_id = ? AND id = ?`, tenant, id)
-	if err != nil {
-		return fmt.Errorf("delete binding: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "binding not found")
-	}
-	return nil
+	return s.execOne(ctx, "delete binding", "binding", nil, `DELETE FROM bindings WHERE tenant_id = ? AND id = ?`, tenant, id)
 }
 
 // BindingsByExtension returns every binding of tenant's extension, expired

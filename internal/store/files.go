@@ -81,14 +81,7 @@ func (s *DB) ListFiles(ctx context.Context, tenant pbx.TenantID, opts ListOption
 
 // SetFileTemporary marks a file kept (false) or sweepable (true).
 func (s *DB) SetFileTemporary(ctx context.Context, tenant pbx.TenantID, id pbx.ID, temporary bool) error {
-	res, err := s.exec(ctx, `UPDATE files SET temporary = ? WHERE tenant_id = ? AND id = ?`, temporary, tenant, id)
-	if err != nil {
-		return fmt.Errorf("set file temporary: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "file not found")
-	}
-	return nil
+	return s.execOne(ctx, "set file temporary", "file", nil, `UPDATE files SET temporary = ? WHERE tenant_id = ? AND id = ?`, temporary, tenant, id)
 }
 
 // DeleteFile removes a file's row and returns it, so that the caller
@@ -152,26 +145,12 @@ func (s *DB) Upload(ctx context.Context, tenant pbx.TenantID, id pbx.ID) (Upload
 
 // SetUploadSize records how many bytes an upload holds after a chunk.
 func (s *DB) SetUploadSize(ctx context.Context, tenant pbx.TenantID, id pbx.ID, size int64) error {
-	res, err := s.exec(ctx, `UPDATE uploads SET size = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`, size, s.nowMS(), tenant, id)
-	if err != nil {
-		return fmt.Errorf("set upload size: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "upload not found")
-	}
-	return nil
+	return s.execOne(ctx, "set upload size", "upload", nil, `UPDATE uploads SET size = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`, size, s.nowMS(), tenant, id)
 }
 
 // DeleteUpload removes an upload's row.
 func (s *DB) DeleteUpload(ctx context.Context, tenant pbx.TenantID, id pbx.ID) error {
-	res, err := s.exec(ctx, `DELETE FROM uploads WHERE tenant_id = ? AND id = ?`, tenant, id)
-	if err != nil {
-		return fmt.Errorf("delete upload: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "upload not found")
-	}
-	return nil
+	return s.execOne(ctx, "delete upload", "upload", nil, `DELETE FROM uploads WHERE tenant_id = ? AND id = ?`, tenant, id)
 }
 
 // Greeting is a user's recorded voicemail greeting: a file of the tenant.
@@ -254,12 +233,5 @@ func (s *DB) EnableGreeting(ctx context.Context, tenant pbx.TenantID, user, id p
 
 // DeleteGreeting removes a greeting (not its file).
 func (s *DB) DeleteGreeting(ctx context.Context, tenant pbx.TenantID, user, id pbx.ID) error {
-	res, err := s.exec(ctx, `DELETE FROM greetings WHERE tenant_id = ? AND user_id = ? AND id = ?`, tenant, user, id)
-	if err != nil {
-		return fmt.Errorf("delete greeting: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "greeting not found")
-	}
-	return nil
+	return s.execOne(ctx, "delete greeting", "greeting", nil, `DELETE FROM greetings WHERE tenant_id = ? AND user_id = ? AND id = ?`, tenant, user, id)
 }

@@ -69,15 +69,8 @@ func (s *DB) CreateGroup(ctx context.Context, tenant pbx.TenantID, g *Group) err
 
 // UpdateGroup writes every field of g back.
 func (s *DB) UpdateGroup(ctx context.Context, tenant pbx.TenantID, g *Group) error {
-	res, err := s.exec(ctx, `UPDATE user_groups SET name = ?, description = ?, outbound_caller_ids = ? WHERE tenant_id = ? AND id = ?`,
+	return s.execOne(ctx, "update group", "group", groupConflict, `UPDATE user_groups SET name = ?, description = ?, outbound_caller_ids = ? WHERE tenant_id = ? AND id = ?`,
 		g.Name, nullString(g.Description), jsonArrayOrEmpty(g.OutboundCallerIDs), tenant, g.ID)
-	if err != nil {
-		return fmt.Errorf("update group: %w", groupConflict(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "group not found")
-	}
-	return nil
 }
 
 // Group returns the user group of tenant with the given ID.
@@ -163,15 +156,8 @@ func (s *DB) AddGroupMember(ctx context.Context, tenant pbx.TenantID, id pbx.ID,
 // RemoveGroupMember takes the user with extension number out of a group of
 // tenant; a number that is not a member is ENOTFOUND.
 func (s *DB) RemoveGroupMember(ctx context.Context, tenant pbx.TenantID, id pbx.ID, number string) error {
-	res, err := s.exec(ctx, `DELETE FROM user_group_members WHERE group_id IN (SELECT id FROM user_groups WHERE tenant_id = ? AND id = ?)
+	return s.execOne(ctx, "remove group member", "group member", nil, `DELETE FROM user_group_members WHERE group_id IN (SELECT id FROM user_groups WHERE tenant_id = ? AND id = ?)
 		AND user_id IN (SELECT id FROM users WHERE tenant_id = ? AND extension_number = ?)`, tenant, id, tenant, number)
-	if err != nil {
-		return fmt.Errorf("remove group member: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "group member not found")
-	}
-	return nil
 }
 
 // prefixed qualifies each column of a column list with a table alias.

@@ -117,15 +117,8 @@ func (s *DB) UpdateIPFilter(ctx context.Context, f *IPFilter) error {
 	if err := normalizeIPFilter(f); err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, `UPDATE ip_filters SET cidr=?, target=?, expire_at=?, description=? WHERE id=?`,
+	return s.execOne(ctx, "update ip filter", "ip filter", nil, `UPDATE ip_filters SET cidr=?, target=?, expire_at=?, description=? WHERE id=?`,
 		f.CIDR, string(f.Target), timeMS(f.ExpireAt), nullString(f.Description), f.ID)
-	if err != nil {
-		return fmt.Errorf("update ip filter: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "ip filter not found")
-	}
-	return nil
 }
 
 // IPFilter returns the IP filter with the given ID.
@@ -136,14 +129,7 @@ func (s *DB) IPFilter(ctx context.Context, id pbx.ID) (IPFilter, error) {
 
 // DeleteIPFilter removes the IP filter with the given ID.
 func (s *DB) DeleteIPFilter(ctx context.Context, id pbx.ID) error {
-	res, err := s.exec(ctx, `DELETE FROM ip_filters WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("delete ip filter: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "ip filter not found")
-	}
-	return nil
+	return s.execOne(ctx, "delete ip filter", "ip filter", nil, `DELETE FROM ip_filters WHERE id = ?`, id)
 }
 
 // ListIPFilters returns a page of IP filters and the total that match, with

@@ -231,15 +231,8 @@ func (s *DB) CreateActionURL(ctx context.Context, tenant pbx.TenantID, a *Action
 
 // UpdateActionURL writes a's settings back.
 func (s *DB) UpdateActionURL(ctx context.Context, tenant pbx.TenantID, a *ActionURL) error {
-	res, err := s.exec(ctx, `UPDATE ivr_action_urls SET settings=? WHERE tenant_id = ? AND ivr_id = ? AND id = ?`,
+	return s.execOne(ctx, "update action url", "action url", nil, `UPDATE ivr_action_urls SET settings=? WHERE tenant_id = ? AND ivr_id = ? AND id = ?`,
 		jsonObjectOrEmpty(a.Settings), tenant, a.IVR, a.ID)
-	if err != nil {
-		return fmt.Errorf("update action url: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "action url not found")
-	}
-	return nil
 }
 
 // ActionURL returns the action URL id of tenant's IVR ivr.
@@ -251,14 +244,7 @@ func (s *DB) ActionURL(ctx context.Context, tenant pbx.TenantID, ivr, id pbx.ID)
 
 // DeleteActionURL removes the action URL id of tenant's IVR ivr.
 func (s *DB) DeleteActionURL(ctx context.Context, tenant pbx.TenantID, ivr, id pbx.ID) error {
-	res, err := s.exec(ctx, `DELETE FROM ivr_action_urls WHERE tenant_id = ? AND ivr_id = ? AND id = ?`, tenant, ivr, id)
-	if err != nil {
-		return fmt.Errorf("delete action url: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "action url not found")
-	}
-	return nil
+	return s.execOne(ctx, "delete action url", "action url", nil, `DELETE FROM ivr_action_urls WHERE tenant_id = ? AND ivr_id = ? AND id = ?`, tenant, ivr, id)
 }
 
 // ActionURLs returns every action URL of tenant's IVR ivr, oldest first.

@@ -155,12 +155,5 @@ func (s *DB) MOHMusicFiles(ctx context.Context, tenant pbx.TenantID) ([]File, er
 
 // DeleteMOHMusic removes one of tenant's musics (not its file).
 func (s *DB) DeleteMOHMusic(ctx context.Context, tenant pbx.TenantID, id pbx.ID) error {
-	res, err := s.exec(ctx, `DELETE FROM moh_musics WHERE tenant_id = ? AND id = ?`, tenant, id)
-	if err != nil {
-		return fmt.Errorf("delete moh music: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "music not found")
-	}
-	return nil
+	return s.execOne(ctx, "delete moh music", "music", nil, `DELETE FROM moh_musics WHERE tenant_id = ? AND id = ?`, tenant, id)
 }

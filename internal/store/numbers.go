@@ -82,15 +82,8 @@ func (s *DB) UpdateHoliday(ctx context.Context, tenant pbx.TenantID, h *Holiday)
 	if err := validateHoliday(h); err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, `UPDATE holidays SET name = ?, region = ?, spec = ? WHERE tenant_id = ? AND id = ?`,
+	return s.execOne(ctx, "update holiday", "holiday", holidayConflict, `UPDATE holidays SET name = ?, region = ?, spec = ? WHERE tenant_id = ? AND id = ?`,
 		h.Name, nullString(h.Region), jsonObjectOrEmpty(h.Spec), tenant, h.ID)
-	if err != nil {
-		return fmt.Errorf("update holiday: %w", holidayConflict(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "holiday not found")
-	}
-	return nil
 }
 
 // Holiday returns the holiday of tenant with the given ID.
@@ -102,14 +95,7 @@ func (s *DB) Holiday(ctx context.Context, tenant pbx.TenantID, id pbx.ID) (Holid
 // DeleteHoliday removes a holiday of tenant. Rules that name it stop
 // showing it.
 func (s *DB) DeleteHoliday(ctx context.Context, tenant pbx.TenantID, id pbx.ID) error {
-	res, err := s.exec(ctx, `DELETE FROM holidays WHERE tenant_id = ? AND id = ?`, tenant, id)
-	if err != nil {
-		return fmt.Errorf("delete holiday: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "holiday not found")
-	}
-	return nil
+	return s.execOne(ctx, "delete holiday", "holiday", nil, `DELETE FROM holidays WHERE tenant_id = ? AND id = ?`, tenant, id)
 }
 
 // ListHolidays returns a page of tenant's holidays and the total that match.

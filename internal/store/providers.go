@@ -118,16 +118,9 @@ func (s *DB) UpdateProvider(ctx context.Context, p *Provider) error {
 	if err := validateProvider(p); err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, `UPDATE providers SET name=?, enabled=?, brand=?, hostname=?, port=?, did_numbers=?, password=?, settings=? WHERE id=?`,
+	return s.execOne(ctx, "update provider", "provider", providerConflict, `UPDATE providers SET name=?, enabled=?, brand=?, hostname=?, port=?, did_numbers=?, password=?, settings=? WHERE id=?`,
 		p.Name, p.Enabled, nullString(p.Brand), p.Hostname, p.Port, nullString(p.DIDNumbers), nullString(p.Password),
 		jsonObjectOrEmpty(p.Settings), p.ID)
-	if err != nil {
-		return fmt.Errorf("update provider: %w", providerConflict(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "provider not found")
-	}
-	return nil
 }
 
 // Provider returns the provider with the given ID as tenant sees it: a
@@ -241,14 +234,7 @@ func (s *DB) AssignProvider(ctx context.Context, a ProviderAssignee) error {
 
 // UnassignProvider takes a provider away from a tenant.
 func (s *DB) UnassignProvider(ctx context.Context, id pbx.ID, tenant pbx.TenantID) error {
-	res, err := s.exec(ctx, `DELETE FROM provider_assignees WHERE provider_id = ? AND tenant_id = ?`, id, tenant)
-	if err != nil {
-		return fmt.Errorf("unassign provider: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "provider assignee not found")
-	}
-	return nil
+	return s.execOne(ctx, "unassign provider", "provider assignee", nil, `DELETE FROM provider_assignees WHERE provider_id = ? AND tenant_id = ?`, id, tenant)
 }
 
 // Providers returns every provider, unpaged: the trunks' runtime loads

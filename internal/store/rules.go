@@ -129,15 +129,8 @@ func (s *DB) UpdateInboundRule(ctx context.Context, tenant pbx.TenantID, r *Inbo
 	if err := validateRuleName(r.Name); err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, `UPDATE inbound_rules SET name=?, enabled=?, did_numbers=?, provider_id=?, settings=? WHERE tenant_id=? AND id=?`,
+	return s.execOne(ctx, "update inbound rule", "inbound rule", ruleConflict, `UPDATE inbound_rules SET name=?, enabled=?, did_numbers=?, provider_id=?, settings=? WHERE tenant_id=? AND id=?`,
 		r.Name, r.Enabled, r.DIDNumbers, r.Provider, jsonObjectOrEmpty(r.Settings), tenant, r.ID)
-	if err != nil {
-		return fmt.Errorf("update inbound rule: %w", ruleConflict(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "inbound rule not found")
-	}
-	return nil
 }
 
 // InboundRule returns the inbound rule of tenant with the given ID.
@@ -148,14 +141,7 @@ func (s *DB) InboundRule(ctx context.Context, tenant pbx.TenantID, id pbx.ID) (I
 
 // DeleteInboundRule removes an inbound rule of tenant.
 func (s *DB) DeleteInboundRule(ctx context.Context, tenant pbx.TenantID, id pbx.ID) error {
-	res, err := s.exec(ctx, `DELETE FROM inbound_rules WHERE tenant_id = ? AND id = ?`, tenant, id)
-	if err != nil {
-		return fmt.Errorf("delete inbound rule: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "inbound rule not found")
-	}
-	return nil
+	return s.execOne(ctx, "delete inbound rule", "inbound rule", nil, `DELETE FROM inbound_rules WHERE tenant_id = ? AND id = ?`, tenant, id)
 }
 
 // ListInboundRules returns a page of tenant's inbound rules and the total
@@ -187,16 +173,9 @@ func (s *DB) UpdateOutboundRule(ctx context.Context, tenant pbx.TenantID, r *Out
 	if err := validateRuleName(r.Name); err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, `UPDATE outbound_rules SET name=?, enabled=?, priority=?, number_prefix=?, number_length=?, routing_strategy=?, settings=?
+	return s.execOne(ctx, "update outbound rule", "outbound rule", ruleConflict, `UPDATE outbound_rules SET name=?, enabled=?, priority=?, number_prefix=?, number_length=?, routing_strategy=?, settings=?
 		WHERE tenant_id=? AND id=?`,
 		r.Name, r.Enabled, r.Priority, nullString(r.NumberPrefix), nullString(r.NumberLength), r.RoutingStrategy, jsonObjectOrEmpty(r.Settings), tenant, r.ID)
-	if err != nil {
-		return fmt.Errorf("update outbound rule: %w", ruleConflict(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "outbound rule not found")
-	}
-	return nil
 }
 
 // OutboundRule returns the outbound rule of tenant with the given ID.
@@ -283,13 +262,6 @@ func (s *DB) ApplyOutboundRule(ctx context.Context, tenant pbx.TenantID, id, gro
 
 // UnapplyOutboundRule stops an outbound rule of tenant applying to a group.
 func (s *DB) UnapplyOutboundRule(ctx context.Context, tenant pbx.TenantID, id, group pbx.ID) error {
-	res, err := s.exec(ctx, `DELETE FROM outbound_rule_groups WHERE rule_id IN (SELECT id FROM outbound_rules WHERE tenant_id = ? AND id = ?)
+	return s.execOne(ctx, "unapply outbound rule", "applied group", nil, `DELETE FROM outbound_rule_groups WHERE rule_id IN (SELECT id FROM outbound_rules WHERE tenant_id = ? AND id = ?)
 		AND group_id IN (SELECT id FROM user_groups WHERE tenant_id = ? AND id = ?)`, tenant, id, tenant, group)
-	if err != nil {
-		return fmt.Errorf("unapply outbound rule: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "applied group not found")
-	}
-	return nil
 }

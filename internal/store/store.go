@@ -247,6 +247,24 @@ func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 	return s.wr.db.ExecContext(ctx, e.text, args...)
 }
 
+// execOne runs q, an UPDATE or DELETE of at most one row. An error goes
+// through conflict (nil: none), which turns a unique-key violation into the
+// resource's ECONFLICT, and is wrapped with op; no row changed is
+// ENOTFOUND naming what, so another tenant's ID is not found either.
+func (s *DB) execOne(ctx context.Context, op, what string, conflict func(error) error, q string, args ...any) error {
+	res, err := s.exec(ctx, q, args...)
+	if err != nil {
+		if conflict != nil {
+			err = conflict(err)
+		}
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return pbx.Errorf(pbx.ENOTFOUND, "%s not found", what)
+	}
+	return nil
+}
+
 // poolFor returns the pool to run q on outside a transaction.
 func (s *DB) poolFor(q string) *pool {
 	if s.rd != s.wr && isRead(q) {

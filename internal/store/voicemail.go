@@ -104,14 +104,7 @@ func (s *DB) CountVoicemails(ctx context.Context, tenant pbx.TenantID, user pbx.
 
 // SetVoicemailRead marks a message read or unread.
 func (s *DB) SetVoicemailRead(ctx context.Context, tenant pbx.TenantID, user, id pbx.ID, read bool) error {
-	res, err := s.exec(ctx, `UPDATE voicemails SET is_read = ? WHERE tenant_id = ? AND user_id = ? AND id = ?`, read, tenant, user, id)
-	if err != nil {
-		return fmt.Errorf("set voicemail read: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return pbx.Errorf(pbx.ENOTFOUND, "voicemail not found")
-	}
-	return nil
+	return s.execOne(ctx, "set voicemail read", "voicemail", nil, `UPDATE voicemails SET is_read = ? WHERE tenant_id = ? AND user_id = ? AND id = ?`, read, tenant, user, id)
 }
 
 // DeleteVoicemail removes a message's row and returns it, so that the
