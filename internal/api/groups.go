@@ -85,78 +85,19 @@ type groupMemberInput struct {
 // registerGroups serves /groups, the tenant's user groups and their members.
 func (s *Server) registerGroups() {
 	tags := []string{"User"}
-	handle(s, huma.Operation{OperationID: "list_groups", Method: http.MethodGet, Path: "/groups", Tags: tags, Summary: "List user groups"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *listParams) (*listBody[GroupItem], error) {
-			opts, err := in.options()
-			if err != nil {
-				return nil, err
-			}
-			groups, n, err := s.db.ListGroups(ctx, p.scope, opts)
-			if err != nil {
-				return nil, err
-			}
-			items := make([]GroupItem, 0, len(groups))
-			for _, g := range groups {
-				items = append(items, newGroupDetail(g).GroupItem)
-			}
-			return newList(items, n), nil
-		})
-	handle(s, huma.Operation{OperationID: "create_group", Method: http.MethodPost, Path: "/groups", Tags: tags, Summary: "Create an user group",
-		DefaultStatus: http.StatusCreated, Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct{ Body groupFields }) (*idBody, error) {
-			if in.Body.Name == nil {
-				return nil, pbx.FieldErrorf("name", "name is required")
-			}
-			var g store.Group
-			if err := in.Body.apply(&g); err != nil {
-				return nil, err
-			}
-			if err := s.db.CreateGroup(ctx, p.scope, &g); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "CREATE", "USER_GROUP", g.Name, nil, newGroupDetail(g))
-			return created(g.ID.String()), nil
-		})
-	handle(s, huma.Operation{OperationID: "get_group", Method: http.MethodGet, Path: "/groups/{id}", Tags: tags, Summary: "Retrieve an user group"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*struct{ Body groupDetail }, error) {
-			g, err := s.groupByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body groupDetail }{Body: newGroupDetail(g)}, nil
-		})
-	handle(s, huma.Operation{OperationID: "update_group", Method: http.MethodPost, Path: "/groups/{id}", Tags: tags, Summary: "Update an user group.",
-		Errors: []int{http.StatusConflict}},
-		tenantAdmin, func(ctx context.Context, p *principal, in *struct {
-			ID   string `path:"id"`
-			Body groupFields
-		}) (*noContent, error) {
-			g, err := s.groupByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			old := g
-			if err := in.Body.apply(&g); err != nil {
-				return nil, err
-			}
-			if err := s.db.UpdateGroup(ctx, p.scope, &g); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "UPDATE", "USER_GROUP", g.Name, newGroupDetail(old), newGroupDetail(g))
-			return &noContent{}, nil
-		})
-	handle(s, huma.Operation{OperationID: "delete_group", Method: http.MethodPost, Path: "/groups/{id}/destroy", Tags: tags, Summary: "Delete an user group"},
-		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*noContent, error) {
-			g, err := s.groupByPath(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := s.db.DeleteGroup(ctx, p.scope, g.ID); err != nil {
-				return nil, err
-			}
-			s.audit(ctx, p, "DELETE", "USER_GROUP", g.Name, newGroupDetail(g), nil)
-			return &noContent{}, nil
-		})
+	detail := func(_ context.Context, g store.Group) groupDetail { return newGroupDetail(g) }
+	resource[store.Group, groupFields, GroupItem, groupDetail]{
+		path: "/groups", op: "group", what: "group", object: "USER_GROUP", tags: tags,
+		summaries: [5]string{"List user groups", "Create an user group", "Retrieve an user group", "Update an user group.", "Delete an user group"},
+		list:      s.db.ListGroups, get: s.db.Group, create: s.db.CreateGroup, update: s.db.UpdateGroup, delete: s.db.DeleteGroup,
+		fresh: func(_ pbx.TenantID, f *groupFields) (store.Group, error) {
+			return store.Group{}, required(need{"name", f.Name == nil})
+		},
+		apply:  func(_ context.Context, _ pbx.TenantID, f *groupFields, g *store.Group) error { return f.apply(g) },
+		item:   func(_ context.Context, g store.Group) GroupItem { return newGroupDetail(g).GroupItem },
+		detail: detail,
+		key:    func(g store.Group) (pbx.ID, string) { return g.ID, g.Name },
+	}.register(s)
 	handle(s, huma.Operation{OperationID: "list_group_members", Method: http.MethodGet, Path: "/groups/{id}/members", Tags: tags, Summary: "List user group members"},
 		tenantAdmin, func(ctx context.Context, p *principal, in *pathID) (*struct {
 			Body struct {
