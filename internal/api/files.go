@@ -51,6 +51,28 @@ func (s *Server) dataPath(rel string) (string, error) {
 	return filepath.Join(s.cfg.Data, rel), nil
 }
 
+// tenantDataDirs are the directories under the data folder that hold one
+// tenant's bytes, each in a subdirectory named by the tenant's ID: uploads
+// and files (internal/api), voicemail messages (internal/apps/voicemail),
+// call recordings (internal/call) and prompt replacements
+// (internal/prompts).
+var tenantDataDirs = []string{"uploads", "files", "voicemail", "recordings", "prompts"}
+
+// removeTenantData removes a deleted tenant's bytes from the data folder:
+// its voicemails and recordings must not outlive it. A failure is logged,
+// not returned: the tenant, which is what the API shows, is already gone.
+func (s *Server) removeTenantData(tenant pbx.TenantID) {
+	if s.cfg.Data == "" || tenant == pbx.SystemTenant {
+		return
+	}
+	for _, dir := range tenantDataDirs {
+		path := filepath.Join(s.cfg.Data, dir, tenant.String())
+		if err := os.RemoveAll(path); err != nil {
+			s.log.Warn("remove deleted tenant's data", "path", path, "err", err)
+		}
+	}
+}
+
 // removeData removes a file under the data folder whose row is gone. A
 // failure is logged, not returned: the row, which is what the API shows, is
 // already deleted.

@@ -2,9 +2,16 @@ package api
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/gopbx/gopbx/internal/pbx"
 	"github.com/gopbx/gopbx/internal/prompts"
 )
 
@@ -105,5 +112,68 @@ func TestPrompts(t *testing.T) {
 			t.Errorf("after destroy: %+v; want %+v", got, want)
 		}
 		e.wantError("POST", "/api/prompts/destroy", a.boss, map[string]string{"name": "goodbye"}, 404, "NOT_FOUND", "")
+	})
+}
+
+// TestDeleteTenantRemovesData deletes a tenant that has files, a voicemail,
+// a prompt replacement and settings documents: its rows and its bytes under
+// the data folder go, and another tenant's stay.
+func TestDeleteTenantRemovesData(t *testing.T) {
+	eachDataEnv(t, func(t *testing.T, e *env, data string) {
+		ctx := context.Background()
+		a := newVMUsers(e, "a.test", "10")
+		b := newVMUsers(e, "b.test", "20")
+		wav := testWAV(1, 8000, 800)
+		files := map[pbx.TenantID]string{}
+		for _, u := range []vmUsers{a, b} {
+			files[u.tenant] = uploadFile(e, u.boss, "greeting.wav", wav, false)
+			putVoicemail(e, data, u.tenant, u.aliceID, "102", time.Now(), wav)
+			if st := e.do("POST", "/api/prompts/replace", u.boss, map[string]string{"name": "goodbye", "file_id": files[u.tenant]}, nil); st/100 != 2 {
+				t.Fatalf("replace prompt: status %d", st)
+			}
+			if st := e.do("POST", "/api/voicemail", u.boss, map[string]any{"retain_days": 9}, nil); st/100 != 2 {
+				t.Fatalf("voicemail settings: status %d", st)
+			}
+		}
+		startUpload(e, a.boss, "half.wav", false)
+		settings := func(tn pbx.TenantID) int {
+			var v map[string]any
+			if err := e.db.Setting(ctx, voicemailSettingName(tn), &v); err != nil {
+				t.Fatal(err)
+			}
+			return len(v)
+		}
+		if settings(a.tenant) == 0 {
+			t.Fatal("no voicemail settings document before the delete")
+		}
+
+		if st := e.do("POST", "/api/tenants/"+a.tenant.String()+"/destroy", e.adminToken(), nil, nil); st/100 != 2 {
+			t.Fatalf("destroy tenant: status %d", st)
+		}
+		for _, dir := range tenantDataDirs {
+			if _, err := os.Stat(filepath.Join(data, dir, a.tenant.String())); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s of the deleted tenant: %v; want it gone", dir, err)
+			}
+		}
+		for _, dir := range []string{"files", "voicemail", "prompts"} {
+			if _, err := os.Stat(filepath.Join(data, dir, b.tenant.String())); err != nil {
+				t.Errorf("%s of the other tenant: %v", dir, err)
+			}
+		}
+		id, _ := pbx.ParseID(files[a.tenant])
+		if _, err := e.db.File(ctx, a.tenant, id); pbx.ErrorCode(err) != pbx.ENOTFOUND {
+			t.Errorf("the deleted tenant's file row: %v; want not found", err)
+		}
+		if settings(a.tenant) != 0 {
+			t.Error("the deleted tenant's voicemail settings document is still there")
+		}
+		if settings(b.tenant) == 0 {
+			t.Error("the other tenant's voicemail settings document is gone")
+		}
+		if rc, found, err := prompts.New(data).Find(b.tenant, "en", "goodbye"); err != nil || found.Origin != prompts.OriginTenant {
+			t.Errorf("the other tenant's prompt: %+v, %v", found, err)
+		} else {
+			rc.Close()
+		}
 	})
 }

@@ -293,6 +293,7 @@ func (s *Server) registerTenants() {
 			if err := s.db.DeleteTenant(ctx, t.ID); err != nil {
 				return nil, err
 			}
+			s.removeTenantData(t.ID)
 			old, _ := tenantView(t)
 			s.auditSystem(ctx, p, "DELETE", "TENANT", t.Name, old.redacted(), nil)
 			return &noContent{}, nil

@@ -67,7 +67,9 @@ func (s *DB) UpdateAdmin(ctx context.Context, a *Admin) error {
 }
 
 // Setting reads a named JSON document of system settings into v. A setting
-// never written leaves v as it is, so callers pass defaults in.
+// never written leaves v as it is, so callers pass defaults in. A document
+// of one tenant is named <kind>:<tenant ID>, such as "voicemail:42", so that
+// DeleteTenant finds it.
 func (s *DB) Setting(ctx context.Context, name string, v any) error {
 	var raw string
 	err := s.queryRow(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&raw)

@@ -128,9 +128,11 @@ func (s *DB) TenantByDomain(ctx context.Context, domain string) (pbx.Tenant, err
 }
 
 // DeleteTenant removes a tenant and, by cascade, everything it owns: its
-// users, numbers, dealer assignments and logs. Sessions of its users are
-// revoked, and system accounts that had switched into it are switched back
-// to the system scope, in the same transaction.
+// users, numbers, dealer assignments, logs, the rows of its files and
+// uploads, and its settings documents. Sessions of its users are revoked,
+// and system accounts that had switched into it are switched back to the
+// system scope, in the same transaction. The bytes of its files stay under
+// the data folder, which the store does not know: the caller removes them.
 func (s *DB) DeleteTenant(ctx context.Context, id pbx.TenantID) error {
 	return s.tx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `DELETE FROM tenants WHERE id = ?`, id)
@@ -145,10 +147,17 @@ func (s *DB) DeleteTenant(ctx context.Context, id pbx.TenantID) error {
 			`UPDATE tokens SET scope_tenant_id = 0 WHERE scope_tenant_id = ?`,
 			`DELETE FROM audit_logs WHERE tenant_id = ?`,
 			`DELETE FROM event_logs WHERE tenant_id = ?`,
+			`DELETE FROM files WHERE tenant_id = ?`,
+			`DELETE FROM uploads WHERE tenant_id = ?`,
 		} {
 			if _, err := tx.exec(ctx, q, id); err != nil {
 				return fmt.Errorf("delete tenant: %w", err)
 			}
+		}
+		// A tenant's settings documents are named <kind>:<tenant ID>
+		// (see Setting).
+		if _, err := tx.exec(ctx, `DELETE FROM settings WHERE name LIKE ?`, "%:"+id.String()); err != nil {
+			return fmt.Errorf("delete tenant: %w", err)
 		}
 		return nil
 	})
