@@ -107,12 +107,38 @@ func TimeOfDay(t time.Time) []string {
 	return append(out, ampm)
 }
 
+// TimeOfDay24 returns the prompts that say the clock time of t on a
+// 24-hour clock, as it is read aloud: 14 30, 9 oh 5 as "oh 9 oh 5", 18
+// hundred, and midnight's hour as "0 0".
+func TimeOfDay24(t time.Time) []string {
+	h, m := t.Hour(), t.Minute()
+	var out []string
+	switch {
+	case h == 0:
+		out = append(out, "0", "0")
+	case h < 10:
+		out = append(out, "oh", strconv.Itoa(h))
+	default:
+		out = append(out, Number(h)...)
+	}
+	switch {
+	case m == 0:
+		out = append(out, "hundred")
+	case m < 10:
+		out = append(out, "oh", strconv.Itoa(m))
+	default:
+		out = append(out, Number(m)...)
+	}
+	return out
+}
+
 // DateTime returns the prompts that say when t was, relative to now, in
 // now's location (pass now in the tenant's time zone): "today" or
 // "yesterday", "on" and the weekday within the last week, otherwise "on",
 // the month and the ordinal day, and the year if it is not now's year; then
-// "at" and the TimeOfDay. A voicemail envelope plays "received" before it.
-func DateTime(t, now time.Time) []string {
+// "at" and the time of day: TimeOfDay24 with h24, else TimeOfDay. A
+// voicemail envelope plays "received" before it.
+func DateTime(t, now time.Time, h24 bool) []string {
 	loc := now.Location()
 	t = t.In(loc)
 	y, m, d := t.Date()
@@ -136,6 +162,9 @@ func DateTime(t, now time.Time) []string {
 		}
 	}
 	out = append(out, "at")
+	if h24 {
+		return append(out, TimeOfDay24(t)...)
+	}
 	return append(out, TimeOfDay(t)...)
 }
 

@@ -105,6 +105,30 @@ func TestTimeOfDay(t *testing.T) {
 	}
 }
 
+func TestTimeOfDay24(t *testing.T) {
+	tests := []struct {
+		h, m int
+		want string
+	}{
+		{0, 0, "0 0 hundred"},
+		{0, 30, "0 0 30"},
+		{9, 5, "oh 9 oh 5"},
+		{12, 0, "12 hundred"},
+		{14, 30, "14 30"},
+		{23, 45, "20 3 40 5"},
+	}
+	for _, tt := range tests {
+		tm := time.Date(2026, 3, 4, tt.h, tt.m, 0, 0, time.UTC)
+		if diff := cmp.Diff(split(tt.want), TimeOfDay24(tm)); diff != "" {
+			t.Errorf("TimeOfDay24(%02d:%02d) (-want +got):\n%s", tt.h, tt.m, diff)
+		}
+	}
+	now := time.Date(2026, 3, 4, 15, 0, 0, 0, time.UTC)
+	if got, want := DateTime(time.Date(2026, 3, 4, 9, 5, 0, 0, time.UTC), now, true), split("today at oh 9 oh 5"); !cmp.Equal(got, want) {
+		t.Errorf("DateTime 24-hour = %v; want %v", got, want)
+	}
+}
+
 func TestDateTime(t *testing.T) {
 	// Wednesday 4 March 2026, 15:00 in New York.
 	ny, err := time.LoadLocation("America/New_York")
@@ -129,14 +153,14 @@ func TestDateTime(t *testing.T) {
 		{time.Date(2026, 3, 5, 1, 30, 0, 0, time.UTC), "today at 8 30 pm"},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(split(tt.want), DateTime(tt.t, now)); diff != "" {
+		if diff := cmp.Diff(split(tt.want), DateTime(tt.t, now, false)); diff != "" {
 			t.Errorf("DateTime(%v) (-want +got):\n%s", tt.t, diff)
 		}
 	}
 	// Across the spring-forward night (8 March 2026), yesterday is still
 	// yesterday although that day had 23 hours.
 	now = time.Date(2026, 3, 9, 0, 30, 0, 0, ny)
-	if got, want := DateTime(time.Date(2026, 3, 8, 0, 10, 0, 0, ny), now), split("yesterday at 12 10 am"); !cmp.Equal(got, want) {
+	if got, want := DateTime(time.Date(2026, 3, 8, 0, 10, 0, 0, ny), now, false), split("yesterday at 12 10 am"); !cmp.Equal(got, want) {
 		t.Errorf("DateTime across DST = %v; want %v", got, want)
 	}
 }
@@ -163,7 +187,8 @@ func TestBuildersUseEmbeddedPrompts(t *testing.T) {
 	check("Count", Count(2, "vm/saved-message", "vm/saved-messages"))
 	now := time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC)
 	for tm := now.AddDate(-1, 0, 0); tm.Before(now); tm = tm.Add(97 * time.Minute) {
-		check("DateTime", DateTime(tm, now))
+		check("DateTime", DateTime(tm, now, false))
+		check("DateTime 24-hour", DateTime(tm, now, true))
 	}
 	for _, n := range []string{"received", "from", "message", "messages", "beep", "moh/default", "goodbye"} {
 		check("names", []string{n})

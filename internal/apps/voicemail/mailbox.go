@@ -29,12 +29,12 @@ import (
 // A message heard to its end or saved is marked read; the message waiting
 // light follows every change.
 func (s *Service) mailbox(ctx context.Context, c *call.AppCall) error {
-	m := s.caller(c)
 	user, err := s.st.UserByExtension(ctx, c.Tenant.ID, c.Caller)
 	if err != nil {
-		m.Play(ctx, false, menu.P("vm/login-incorrect"), menu.P("goodbye"))
+		s.caller(c, pbx.User{}).Play(ctx, false, menu.P("vm/login-incorrect"), menu.P("goodbye"))
 		return fmt.Errorf("voicemail mailbox of %s: %w", c.Caller, err)
 	}
+	m := s.caller(c, user)
 	if err := s.login(ctx, m, user); err != nil {
 		return err
 	}
@@ -135,8 +135,11 @@ func (s *Service) login(ctx context.Context, m *menu.Caller, user pbx.User) erro
 func (s *Service) walk(ctx context.Context, m *menu.Caller, c *call.AppCall, user pbx.User, msgs []store.Voicemail) error {
 	for _, v := range msgs {
 	again:
-		intro := []string{"message", "received"}
-		intro = append(intro, prompts.DateTime(v.CreatedAt.In(zone(c.Tenant)), s.cfg.Now().In(zone(c.Tenant)))...)
+		intro := []string{"message"}
+		if clock := settingsOf(user).PlayDatetime; clock != "DISABLE" {
+			intro = append(intro, "received")
+			intro = append(intro, prompts.DateTime(v.CreatedAt.In(zone(c.Tenant)), s.cfg.Now().In(zone(c.Tenant)), clock == "24_HOUR_CLOCK")...)
+		}
 		intro = append(intro, "from")
 		intro = append(intro, prompts.Digits(v.Sender)...)
 		path := filepath.Join(s.cfg.Data, v.Path)

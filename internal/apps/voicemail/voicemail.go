@@ -121,6 +121,12 @@ func (s *Service) Mailbox() call.App { return call.AppFunc(s.mailbox) }
 type userSettings struct {
 	EnablePIN *bool  `json:"enable_voicemail_pin"`
 	PIN       string `json:"voicemail_pin"`
+	// Prompt is the language of the box's prompts, a BCP 47 tag such as
+	// PortSIP's "en-US"; empty is prompts.DefaultLang.
+	Prompt string `json:"voicemail_prompt"`
+	// PlayDatetime says whether the mailbox reads out when each message
+	// came: DISABLE, 12_HOUR_CLOCK (the default) or 24_HOUR_CLOCK.
+	PlayDatetime string `json:"voicemail_play_datetime"`
 }
 
 func settingsOf(u pbx.User) userSettings {
@@ -131,8 +137,14 @@ func settingsOf(u pbx.User) userSettings {
 	return us
 }
 
-func (s *Service) caller(c *call.AppCall) *menu.Caller {
-	return &menu.Caller{Media: c.Media, Prompts: s.prompts, Tenant: c.Tenant.ID, Lang: prompts.DefaultLang}
+// caller plays to c in the language of box's owner (or the default
+// language for a zero User).
+func (s *Service) caller(c *call.AppCall, box pbx.User) *menu.Caller {
+	lang := settingsOf(box).Prompt
+	if lang == "" {
+		lang = prompts.DefaultLang
+	}
+	return &menu.Caller{Media: c.Media, Prompts: s.prompts, Tenant: c.Tenant.ID, Lang: lang}
 }
 
 // deposit plays box's greeting and records a message after the tone, until
@@ -142,7 +154,7 @@ func (s *Service) deposit(ctx context.Context, c *call.AppCall, box string) erro
 	if err != nil {
 		return fmt.Errorf("voicemail deposit for %s: %w", box, err)
 	}
-	m := s.caller(c)
+	m := s.caller(c, user)
 	if _, err := m.Play(ctx, true, s.greeting(ctx, c.Tenant.ID, user, box)...); err != nil {
 		return err
 	}
