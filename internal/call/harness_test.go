@@ -305,6 +305,11 @@ type phone struct {
 	reqs     chan *sip.Request               // in-dialog requests received
 	ended    chan *sip.Request               // INVITEs that ended without answer (CANCEL)
 	pracks   chan *sip.Request               // PRACKs received (answered 200)
+	// later holds in-dialog requests that next read while waiting for
+	// another method, in arrival order: a BYE that overtakes a NOTIFY is
+	// kept for the next(BYE) that follows next(NOTIFY). Only the test's
+	// goroutine touches it.
+	later []*sip.Request
 }
 
 func newPhone(t *testing.T, ext string, do behaviour) *phone {
@@ -612,9 +617,18 @@ func (p *phone) dial(ctx context.Context, pbxAddr netip.AddrPort, ext string, ex
 	return nil, 0
 }
 
-// next waits for the next in-dialog request of method.
+// next waits for the next in-dialog request of method. Requests of other
+// methods that arrive meanwhile are kept for later calls, so a test need
+// not guess the order of requests the PBX sends at once (a transfer's last
+// NOTIFY and its BYE).
 func (p *phone) next(method sip.RequestMethod) *sip.Request {
 	p.t.Helper()
+	for i, r := range p.later {
+		if r.Method == method {
+			p.later = append(p.later[:i], p.later[i+1:]...)
+			return r
+		}
+	}
 	deadline := time.After(5 * time.Second)
 	for {
 		select {
@@ -622,6 +636,7 @@ func (p *phone) next(method sip.RequestMethod) *sip.Request {
 			if r.Method == method {
 				return r
 			}
+			p.later = append(p.later, r)
 		case <-deadline:
 			p.t.Fatalf("phone %s: no %s", p.ext, method)
 			return nil
