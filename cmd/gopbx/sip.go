@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -73,7 +74,7 @@ func (m *Main) startSIP(ctx context.Context) error {
 		// and write the public address into SDP.
 		bind = netip.IPv4Unspecified()
 	}
-	pool, err := media.NewPortPool(media.PortPoolConfig{IP: bind, MinPort: lo, MaxPort: hi, Now: m.Now})
+	pool, err := media.NewPortPool(media.PortPoolConfig{IP: bind, MinPort: lo, MaxPort: hi, Now: m.Now, Start: rand.IntN})
 	if err != nil {
 		return err
 	}

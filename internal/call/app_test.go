@@ -170,7 +170,7 @@ func TestUnansweredGoesToApp(t *testing.T) {
 	app := &toneApp{calls: make(chan *call.AppCall, 1), heard: make(chan [2]float64, 1), digit: make(chan rune, 1)}
 	var e *env
 	e = newEnv(t, envOpts{codecs: codecs, router: routerFunc(func(context.Context, call.Origin, *sip.Request) (call.Plan, error) {
-		return call.Plan{Tenant: e.tenant, Direction: call.ExtensionCall, Extension: "102", Unanswered: app, Target: "102"}, nil
+		return call.Plan{Tenant: e.tenant, Direction: call.ExtensionCall, Extension: "102", Unanswered: call.AlwaysApp(app), Target: "102"}, nil
 	})})
 	e.loc.add(e.tenant.ID, "102", callee)
 	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)

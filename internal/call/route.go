@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -14,6 +15,38 @@ import (
 // tenant.
 type Router interface {
 	Route(ctx context.Context, origin Origin, req *sip.Request) (Plan, error)
+}
+
+// Outcome says why no phone answered an extension call.
+type Outcome int
+
+// The outcomes of an extension call that no phone answered.
+const (
+	// Busy: every phone answered busy (486 or 600).
+	Busy Outcome = iota + 1
+	// NoAnswer: the phones rang until the ring timeout, or failed
+	// otherwise.
+	NoAnswer
+	// Offline: the callee has no phone registered.
+	Offline
+)
+
+// String returns the outcome's name, for logs.
+func (o Outcome) String() string {
+	switch o {
+	case Busy:
+		return "busy"
+	case NoAnswer:
+		return "no answer"
+	case Offline:
+		return "offline"
+	}
+	return "unknown"
+}
+
+// AlwaysApp is a Plan.Unanswered that gives every outcome to app.
+func AlwaysApp(app App) func(Outcome) App {
+	return func(Outcome) App { return app }
 }
 
 // Plan is a Router's decision for one call.
@@ -40,11 +73,16 @@ type Plan struct {
 	// what it acts for (the voicemail box).
 	App    App
 	Target string
-	// Unanswered, when set, takes an extension call that no phone
-	// answers: busy, no answer before the ring timeout, or no phone
-	// registered (PortSIP's forward-to-voicemail rules). Target is its
-	// target too.
-	Unanswered App
+	// Unanswered, when set, chooses what takes an extension call that no
+	// phone answers, by why (PortSIP's busy, no-answer and offline forward
+	// rules): the App it returns answers the call (voicemail, or an App
+	// that puts the caller through to another number), and nil lets the
+	// call end with its status, as a HANGUP rule asks. Target is the
+	// App's target too.
+	Unanswered func(why Outcome) App
+	// RingTimeout, when not zero, replaces the Manager's ring timeout for
+	// this call: the callee's no-answer rule says how long its phones ring.
+	RingTimeout time.Duration
 	// Anonymous withholds the caller's identity from the phones rung (RFC
 	// 3323: the PBX is the privacy service): their INVITE's From is
 	// "Anonymous" <sip:anonymous@anonymous.invalid>. The CDR keeps the

@@ -1,10 +1,12 @@
 package call
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -88,9 +90,13 @@ type session struct {
 	// app answers the call itself; unanswered takes it when no phone
 	// does; target is what either acts for (Plan.App, Plan.Unanswered,
 	// Plan.Target). endpoint is the media of a call an app answered.
-	app, unanswered App
-	target          string
-	endpoint        *media.Endpoint
+	app        App
+	unanswered func(Outcome) App
+	target     string
+	// ringTimeout is how long the phones ring (Plan.RingTimeout, or the
+	// Manager's).
+	ringTimeout time.Duration
+	endpoint    *media.Endpoint
 	// aDone is true once the caller's INVITE got its final answer from an
 	// App: later ringing (AppCall.Transfer) answers the caller nothing.
 	aDone bool
@@ -139,10 +145,12 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 			legs = append(legs, &leg{binding: b})
 		}
 		if len(legs) == 0 {
-			if plan.Unanswered == nil {
+			if plan.Unanswered != nil {
+				app = plan.Unanswered(Offline) // straight to voicemail, or where the offline rule says
+			}
+			if app == nil {
 				return nil, sip.StatusTemporarilyUnavailable, fmt.Errorf("%s has no contacts in tenant", number)
 			}
-			app = plan.Unanswered // offline: straight to voicemail
 		}
 	} else if app == nil {
 		if len(plan.Trunks) == 0 {
@@ -152,18 +160,19 @@ func (m *Manager) newSession(ctx context.Context, origin Origin, plan Plan, req 
 	}
 	id := m.d.NewID()
 	s := &session{
-		m:          m,
-		id:         id,
-		tenant:     plan.Tenant,
-		req:        req,
-		tx:         tx,
-		answered:   make(chan struct{}),
-		acked:      make(chan struct{}),
-		routes:     plan.Trunks,
-		anonymous:  plan.Anonymous,
-		app:        app,
-		unanswered: plan.Unanswered,
-		target:     plan.Target,
+		m:           m,
+		id:          id,
+		tenant:      plan.Tenant,
+		req:         req,
+		tx:          tx,
+		answered:    make(chan struct{}),
+		acked:       make(chan struct{}),
+		routes:      plan.Trunks,
+		anonymous:   plan.Anonymous,
+		app:         app,
+		unanswered:  plan.Unanswered,
+		target:      plan.Target,
+		ringTimeout: cmp.Or(plan.RingTimeout, m.d.RingTimeout),
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.log = m.log.With("tenant", tenant, "session_id", id, "call_id", callID(req))
@@ -266,7 +275,7 @@ func (s *session) run() {
 		return
 	}
 	s.mu.Lock()
-	s.ringTimer = m.clock.AfterFunc(m.d.RingTimeout, func() {
+	s.ringTimer = m.clock.AfterFunc(s.ringTimeout, func() {
 		m.goWait(func() { s.giveUp(sip.StatusTemporarilyUnavailable, "ring timeout") })
 	})
 	for _, l := range s.legs {
@@ -468,7 +477,9 @@ func (s *session) onAnswer(l *leg, res *sip.Response) bool {
 // gets the best final answer.
 func (s *session) onLegFailed(l *leg, code int) {
 	s.mu.Lock()
-	if s.state != ringing {
+	if s.state != ringing || !slices.Contains(s.legs, l) {
+		// A leg of an earlier round (cancelled when an App took the
+		// call, which now rings others) counts no more.
 		s.mu.Unlock()
 		return
 	}
@@ -488,10 +499,10 @@ func (s *session) onLegFailed(l *leg, code int) {
 		return
 	}
 	final := finalCode(s.codes)
-	if s.unanswered != nil && unansweredCode(final) && !s.aDone {
+	if app := s.unansweredApp(final); app != nil {
 		s.mu.Unlock()
 		s.log.Info("no phone answered, handing the call to its app", "status", final)
-		s.serveApp(s.unanswered, s.target)
+		s.serveApp(app, s.target)
 		return
 	}
 	s.state = ended
@@ -523,6 +534,21 @@ func (s *session) sendBye(bye *sip.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 10*time.Second)
 	defer cancel()
 	s.send(ctx, bye)
+}
+
+// unansweredApp returns the App that takes the call now that its phones
+// failed with code (Plan.Unanswered), or nil when the call ends with code:
+// no such App, a status that is no unanswered call, or a HANGUP rule. The
+// caller holds s.mu.
+func (s *session) unansweredApp(code int) App {
+	if s.unanswered == nil || !unansweredCode(code) || s.aDone {
+		return nil
+	}
+	why := NoAnswer
+	if code == sip.StatusBusyHere || code == 600 {
+		why = Busy
+	}
+	return s.unanswered(why)
 }
 
 // unansweredCode reports whether an extension call that failed with code
@@ -563,10 +589,10 @@ func (s *session) giveUp(code int, why string) {
 		s.mu.Unlock()
 		return
 	}
-	if s.unanswered != nil && unansweredCode(code) && !s.aDone {
+	if app := s.unansweredApp(code); app != nil {
 		s.mu.Unlock()
 		s.log.Info("call not answered, handing it to its app", "reason", why)
-		s.serveApp(s.unanswered, s.target) // cancels the legs
+		s.serveApp(app, s.target) // cancels the legs
 		return
 	}
 	s.state = ended

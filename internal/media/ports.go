@@ -53,6 +53,11 @@ type PortPoolConfig struct {
 	Quarantine time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Start, when set, picks the pair the pool hands out first: Start(n)
+	// is an index in [0, n) among the range's n pairs. gopbx starts at a
+	// random pair, so that several PBXs on one machine (cluster nodes, test
+	// servers) do not all try the same ports first; nil starts at MinPort.
+	Start func(n int) int
 }
 
 // NewPortPool returns a pool over cfg's range.
@@ -80,6 +85,10 @@ func NewPortPool(cfg PortPoolConfig) (*PortPool, error) {
 	for port := lo; port+1 <= cfg.MaxPort; port += 2 {
 		p.free = append(p.free, slot{port: port})
 	}
+	if cfg.Start != nil {
+		i := cfg.Start(len(p.free))
+		p.free = append(p.free[i:], p.free[:i]...)
+	}
 	return p, nil
 }
 
@@ -96,9 +105,13 @@ type Pair struct {
 }
 
 // Listen binds a free pair. A port that some other program holds is
-// skipped (and put back to rest), so the call still gets a pair.
+// skipped (and put back to rest), so the call still gets a pair: Listen
+// tries every free pair once before it gives up.
 func (p *PortPool) Listen() (*Pair, error) {
-	for tries := 0; tries < 64; tries++ {
+	p.mu.Lock()
+	n := len(p.free)
+	p.mu.Unlock()
+	for tries := 0; tries < n; tries++ {
 		port, ok := p.take()
 		if !ok {
 			return nil, ErrNoPorts

@@ -42,6 +42,9 @@ type tenantConfig struct {
 	voicemailNumber string
 	// ivrs are the tenant's virtual receptionists: extension number to ID.
 	ivrs map[string]string
+	// hours are the tenant's office hours (nil: always open), which users
+	// whose office_hours mode is GLOBAL follow.
+	hours *dialplan.OfficeHours
 }
 
 // The JSON shapes below are the ones internal/api writes into the store
@@ -125,6 +128,7 @@ func compile(c store.RoutingConfig, shuffle func(n int, swap func(i, j int)), lo
 	if tenantHours != nil && !tenantHours.AnyDay() {
 		tenantHours = nil
 	}
+	tc.hours = tenantHours
 	for _, a := range c.Providers {
 		tc.providers[a.Provider] = a
 	}

@@ -97,9 +97,7 @@ func (r *Router) fromTrunk(ctx context.Context, o call.Origin, req *sip.Request)
 	if callee, ok, err := r.extension(ctx, tc, number); err != nil {
 		return call.Plan{}, err
 	} else if ok {
-		p.Extension = number
-		r.unanswered(&p, callee)
-		return p, nil
+		return r.toUser(ctx, tc, p, callee, 0)
 	}
 	return r.forwardOut(tc, p, number, caller, name, anon), nil
 }

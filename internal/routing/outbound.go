@@ -34,8 +34,7 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 	if callee, ok, err := r.extension(ctx, tc, number); err != nil {
 		return call.Plan{}, err
 	} else if ok {
-		p := call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Extension: number, Anonymous: anonymous(req)}
-		r.unanswered(&p, callee)
+		p := call.Plan{Tenant: tc.tenant, Direction: call.ExtensionCall, Anonymous: anonymous(req)}
 		pol, err := r.policy(ctx, tc.tenant.ID, o.User)
 		if err != nil {
 			return call.Plan{}, err
@@ -43,7 +42,7 @@ func (r *Router) fromExtension(ctx context.Context, o call.Origin, req *sip.Requ
 		if !pol.Internal {
 			return reject(p, sip.StatusForbidden, "internal calls not permitted"), nil
 		}
-		return p, nil
+		return r.toUser(ctx, tc, p, callee, 0)
 	}
 
 	n := dialplan.Normalize(tc.e164, number)
@@ -116,29 +115,6 @@ func (r *Router) extension(ctx context.Context, tc *tenantConfig, number string)
 		return pbx.User{}, false, nil
 	}
 	return pbx.User{}, false, fmt.Errorf("look up extension %s of tenant %s: %w", number, tc.tenant.ID, err)
-}
-
-// unanswered sets the plan's Unanswered app to the callee's voicemail when
-// its no-answer forward rule (available_no_answer_forward_rule) asks for it
-// or is not set: an unanswered call goes to voicemail, as a phone user
-// expects and PortSIP does for a new user. Busy and offline calls follow
-// the same rule; their own rules (busy_*, offline_*) are not read yet.
-func (r *Router) unanswered(p *call.Plan, callee pbx.User) {
-	if r.d.Voicemail == nil {
-		return
-	}
-	var rules struct {
-		NoAnswer *struct {
-			Action string `json:"action"`
-		} `json:"available_no_answer_forward_rule"`
-	}
-	if len(callee.Settings) > 0 {
-		json.Unmarshal(callee.Settings, &rules)
-	}
-	if rules.NoAnswer != nil && rules.NoAnswer.Action != "" && rules.NoAnswer.Action != "FORWARD_TO_VOICEMAIL" {
-		return
-	}
-	p.Unanswered, p.Target = r.d.Voicemail.Deposit(), callee.ExtensionNumber
 }
 
 // outCall is an outbound call about to be matched against a table.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/gopbx/gopbx/internal/call"
 	"github.com/gopbx/gopbx/internal/pbx"
@@ -166,9 +168,13 @@ func TestExtensionCall(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		p := f.dial(t, f.alice, "102")
-		want := call.Plan{Tenant: p.Tenant, Direction: call.ExtensionCall, Extension: "102"}
-		if diff := cmp.Diff(want, p); diff != "" || p.Tenant.ID != f.a.ID {
+		want := call.Plan{Tenant: p.Tenant, Direction: call.ExtensionCall, Extension: "102", Target: "102"}
+		if diff := cmp.Diff(want, p, cmpopts.IgnoreFields(call.Plan{}, "Unanswered")); diff != "" || p.Tenant.ID != f.a.ID {
 			t.Errorf("plan (-want +got):\n%s", diff)
+		}
+		// Without voicemail, an unanswered call ends with its status.
+		if got := unanswered(p); got != "- - -" {
+			t.Errorf("unanswered without voicemail: %s", got)
 		}
 		if got := f.trunks.lastCalls(); len(got) != 0 {
 			t.Errorf("an extension call asked trunks: %+v", got)
@@ -600,16 +606,100 @@ func TestVoicemailRouting(t *testing.T) {
 		if p := f.dial(t, f.alice, "777"); p.App != namedApp("mailbox") || p.Target != "101" || p.Extension != "" {
 			t.Errorf("777: %+v", p)
 		}
-		if p := f.dial(t, f.alice, "102"); p.Unanswered != namedApp("deposit") || p.Target != "102" || p.Extension != "102" {
+		if p := f.dial(t, f.alice, "102"); unanswered(p) != "deposit deposit deposit" || p.Target != "102" || p.Extension != "102" {
 			t.Errorf("extension call without forward rules: %+v", p)
 		}
 		user(t, db, f.a.ID, "105", pbx.RoleStandardUser, obj{"available_no_answer_forward_rule": obj{"action": "HANGUP"}})
 		f.router.Changed(f.a.ID)
-		if p := f.dial(t, f.alice, "105"); p.Unanswered != nil {
-			t.Errorf("a callee whose rule hangs up got voicemail: %+v", p)
+		if p := f.dial(t, f.alice, "105"); unanswered(p) != "- deposit deposit" {
+			t.Errorf("a callee whose no-answer rule hangs up: %+v", p)
 		}
 		if p := f.arrive(t, f.p1, "5551000", "1051"); p.App != namedApp("deposit") || p.Reject != 0 || p.Target == "" {
 			t.Errorf("inbound rule to voicemail: %+v", p)
+		}
+	})
+}
+
+// unanswered says which App a plan gives each outcome of an unanswered
+// call, in the order no answer, busy, offline: "deposit", "forward" (an
+// App that puts the call through elsewhere) or "-" (none: the call ends).
+func unanswered(p call.Plan) string {
+	if p.Unanswered == nil {
+		return "no Unanswered"
+	}
+	var out []string
+	for _, why := range []call.Outcome{call.NoAnswer, call.Busy, call.Offline} {
+		switch a := p.Unanswered(why).(type) {
+		case nil:
+			out = append(out, "-")
+		case namedApp:
+			out = append(out, string(a))
+		default:
+			out = append(out, "forward")
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// TestUserForwardRules checks how a callee's forward rules route calls to
+// its extension: do-not-disturb, forwards at once by the hour, the
+// no-answer, busy and offline rules, the ring timeout, and forward loops.
+func TestUserForwardRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.router = routing.New(routing.Deps{Store: f.db, Trunks: f.trunks, Now: func() time.Time { return f.now }, Voicemail: fakeVoicemail{}})
+		f.now = at(t, monday10)
+		fwd := func(action, number string) obj { return obj{"action": action, "number": number} }
+		nights := weekdays("SPECIFIC", "18:00-23:00") // 10:00 on Monday is outside them
+		user(t, db, f.a.ID, "201", pbx.RoleStandardUser, obj{"enable_dnd": true})
+		user(t, db, f.a.ID, "202", pbx.RoleStandardUser, obj{"enable_dnd": true, "dnd_office_hours_forward_rule": fwd("FORWARD_TO_NUMBER", "102")})
+		user(t, db, f.a.ID, "203", pbx.RoleStandardUser, obj{"enable_dnd": true, "dnd_office_hours_forward_rule": fwd("HANGUP", "")})
+		user(t, db, f.a.ID, "204", pbx.RoleStandardUser, obj{"available_office_hours_forward_rule": fwd("FORWARD_TO_VOICEMAIL", "")})
+		user(t, db, f.a.ID, "205", pbx.RoleStandardUser, obj{"available_office_hours_forward_rule": fwd("RING_ANYWAY", ""),
+			"available_non_office_hours_forward_rule": fwd("HANGUP", "")})
+		user(t, db, f.a.ID, "206", pbx.RoleStandardUser, obj{"office_hours": nights,
+			"available_office_hours_forward_rule": fwd("RING_ANYWAY", ""), "available_non_office_hours_forward_rule": fwd("HANGUP", "")})
+		user(t, db, f.a.ID, "207", pbx.RoleStandardUser, obj{"available_no_answer_forward_rule": obj{"action": "FORWARD_TO_NUMBER", "number": "102", "timeout": 20},
+			"busy_office_hours_forward_rule": fwd("HANGUP", ""), "offline_office_hours_forward_rule": fwd("FORWARD_TO_VOICEMAIL", "")})
+		user(t, db, f.a.ID, "208", pbx.RoleStandardUser, obj{"busy_office_hours_forward_rule": fwd("RING_ANYWAY", ""),
+			"busy_no_answer_forward_rule": fwd("FORWARD_TO_NUMBER", "102"), "office_hours": nights,
+			"offline_office_hours_forward_rule": fwd("HANGUP", ""), "offline_non_office_hours_forward_rule": fwd("HANGUP", "")})
+		user(t, db, f.a.ID, "209", pbx.RoleStandardUser, obj{"available_office_hours_forward_rule": fwd("FORWARD_TO_NUMBER", "210")})
+		user(t, db, f.a.ID, "210", pbx.RoleStandardUser, obj{"available_office_hours_forward_rule": fwd("FORWARD_TO_NUMBER", "209")})
+		user(t, db, f.a.ID, "211", pbx.RoleStandardUser, obj{"available_office_hours_forward_rule": fwd("FORWARD_TO_NUMBER", "201")})
+		f.router.Changed(f.a.ID)
+
+		tests := []struct {
+			number, what string
+			check        func(p call.Plan) bool
+		}{
+			{"201", "DND without a rule: voicemail at once", func(p call.Plan) bool { return p.App == namedApp("deposit") && p.Target == "201" && p.Extension == "" }},
+			{"202", "DND forwarding to 102: 102 rings, with 102's rules", func(p call.Plan) bool {
+				return p.Extension == "102" && p.Target == "102" && unanswered(p) == "deposit deposit deposit"
+			}},
+			{"203", "DND hanging up: busy", func(p call.Plan) bool { return p.Reject == 486 }},
+			{"204", "available forwarding to voicemail: at once", func(p call.Plan) bool { return p.App == namedApp("deposit") && p.Target == "204" }},
+			{"205", "in the tenant's (always open) hours: RING_ANYWAY rings", func(p call.Plan) bool { return p.Extension == "205" && p.Reject == 0 }},
+			{"206", "outside the user's own hours: the non-office rule hangs up", func(p call.Plan) bool { return p.Reject == 486 }},
+			{"207", "no answer forwards to 102 after 20 s, busy hangs up, offline goes to voicemail", func(p call.Plan) bool {
+				return p.Extension == "207" && p.RingTimeout == 20*time.Second && unanswered(p) == "forward - deposit"
+			}},
+			{"208", "busy RING_ANYWAY leads to busy_no_answer; offline outside hours hangs up", func(p call.Plan) bool {
+				return p.Extension == "208" && p.RingTimeout == 0 && unanswered(p) == "deposit forward -"
+			}},
+			{"209", "209 and 210 forward to each other: loop detected", func(p call.Plan) bool { return p.Reject == 482 }},
+			{"211", "a forward to a user on DND follows that user's rule", func(p call.Plan) bool { return p.App == namedApp("deposit") && p.Target == "201" }},
+		}
+		for _, tt := range tests {
+			if p := f.dial(t, f.alice, tt.number); !tt.check(p) {
+				t.Errorf("%s (%s): %+v, unanswered %q", tt.number, tt.what, p, unanswered(p))
+			}
+		}
+		// The rules hold for calls from trunks too.
+		inRule(t, db, f.a.ID, "to 201", f.p1, "1090", "", nil, []string{}, fwd("FORWARD_TO_NUMBER", "201"), nil, nil)
+		f.router.Changed(f.a.ID)
+		if p := f.arrive(t, f.p1, "5551234", "1090"); p.App != namedApp("deposit") || p.Target != "201" {
+			t.Errorf("a DID to a user on DND: %+v", p)
 		}
 	})
 }
