@@ -199,8 +199,10 @@ func (s *session) nextPlan(next *appNext) (Plan, bool) {
 // putThrough rings plan's extension or trunks for a caller an App
 // answered. The App's media port becomes the relay's side toward the
 // caller, so the caller keeps sending where it does; the callee is offered
-// the caller's codec. It reports false when there is nothing to ring (the
-// caller is then hung up).
+// the caller's codec. Once a phone answers, the call is recorded as a
+// direct call to plan's extension would be (recordingFor, with the callee
+// only known now), from that answer on. It reports false when there is
+// nothing to ring (the caller is then hung up).
 func (s *session) putThrough(plan Plan) bool {
 	var legs []*leg
 	if plan.Extension != "" {
@@ -219,6 +221,7 @@ func (s *session) putThrough(plan Plan) bool {
 		}
 		s.mu.Lock()
 		s.rec.Callee, s.rec.CalleeDisplayName = plan.Extension, callee.DisplayName
+		s.recordPlan = s.recordPlan.withCallee(callee, s.log) // record.go
 		s.mu.Unlock()
 	} else if len(plan.Trunks) > 0 {
 		legs = append(legs, &leg{s: s, route: &plan.Trunks[0]})

@@ -99,6 +99,16 @@ func recordingFor(t pbx.Tenant, caller, callee pbx.User, log *slog.Logger) recor
 	return p
 }
 
+// withCallee is p once the call is put through to callee, a user the
+// session did not know when it started (an App's Transfer): the callee's
+// enable_audio_recording counts as a direct call's callee's does, and the
+// recording is the callee's too.
+func (p recordPlan) withCallee(callee pbx.User, log *slog.Logger) recordPlan {
+	p.on = p.on || recordingFor(pbx.Tenant{}, pbx.User{}, callee, log).on
+	p.calleeUser = callee.ID
+	return p
+}
+
 // callRecorder is a recording in progress: the recorder the relay taps
 // and the files it writes.
 type callRecorder struct {
@@ -123,14 +133,16 @@ func (s *session) tap(from media.Side, pkt []byte) {
 
 // startRecording starts recording an answered call if recordingFor said
 // so, with the codecs of the SDPs both phones were sent (answer is what
-// the caller gets; nil when it already had it). The caller holds s.mu.
-// Failures are logged: a call is never refused for its recording.
+// the caller gets; nil when it already had it). A caller an App answered
+// and then put through keeps the App's answer, whatever the callee
+// answered. The caller holds s.mu. Failures are logged: a call is never
+// refused for its recording.
 func (s *session) startRecording(answer []byte) {
 	d := s.m.d
 	if !s.recordPlan.on || d.Recordings == nil || d.DataDir == "" || s.recording.p.Load() != nil {
 		return
 	}
-	if answer == nil {
+	if answer == nil || s.aDone {
 		answer = s.sdpTo[media.A]
 	}
 	// A phone sends with the payload types of the SDP it was sent.

@@ -100,9 +100,17 @@ func TestCallRecorded(t *testing.T) {
 	if r.Files[0].Path != want {
 		t.Errorf("path %s, want %s", r.Files[0].Path, want)
 	}
-	path := filepath.Join(dir, r.Files[0].Path)
+	checkRecordedTones(t, filepath.Join(dir, r.Files[0].Path), r)
+}
+
+// checkRecordedTones checks the mixed WAV at path of recording r, of a
+// call where the caller sent 1 s of 440 Hz and then the callee 1 s of
+// 1000 Hz: its size is the row's, it lasts the call's 2 s and holds the
+// caller's tone, then the callee's.
+func checkRecordedTones(t *testing.T, path string, r call.Recording) {
+	t.Helper()
 	if st, err := os.Stat(path); err != nil || st.Size() != r.Files[0].Size {
-		t.Fatalf("wav file: %v (size %d, row says %d)", err, st.Size(), r.Files[0].Size)
+		t.Fatalf("wav file: %v (row says %d bytes)", err, r.Files[0].Size)
 	}
 	x, rate, err := siptest.ReadWAV(path)
 	if err != nil {
@@ -115,7 +123,8 @@ func TestCallRecorded(t *testing.T) {
 		(r.Duration-got).Abs() > 20*time.Millisecond {
 		t.Errorf("wav of %v (row says %v), want the call's 2 s or a little more", got, r.Duration)
 	}
-	// The tones, from the first sound to the last: 101's, then 102's.
+	// The tones, from the first sound to the last: the caller's, then the
+	// callee's.
 	first, last := -1, -1
 	for i, v := range x {
 		if math.Abs(v) > 1000 {
@@ -138,5 +147,92 @@ func TestCallRecorded(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("wav: %s", strings.TrimSpace(path))
+	}
+}
+
+// TestAppTransferRecorded records a call an App answered and then put
+// through (an IVR sending its caller to extension 102), as a direct call
+// is: when the callee's user has enable_audio_recording, which the session
+// learns only when the App names 102, and when the tenant has it. The
+// recording starts when 102 answers (not with the App's part), is one of
+// 101 and 102, linked to the CDR, and holds 101's tone, then 102's.
+func TestAppTransferRecorded(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		tenant, callee string // settings
+	}{
+		{"callee", "", `{"enable_audio_recording":true}`},
+		{"tenant", `{"enable_audio_recording":true}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rw := &recordings{}
+			caller, callee := newPhone(t, "101", answer), newPhone(t, "102", answer)
+			var e *env
+			e = newEnv(t, envOpts{codecs: codecs, deps: func(d *call.Deps) { d.Recordings, d.DataDir = rw, dir },
+				router: routerFunc(func(_ context.Context, _ call.Origin, req *sip.Request) (call.Plan, error) {
+					tn := e.tenant
+					tn.Settings = json.RawMessage(tc.tenant)
+					if req.Recipient.User == "800" {
+						return call.Plan{Tenant: tn, Direction: call.ExtensionCall, App: transferApp{to: "102"}, Callee: "800"}, nil
+					}
+					return call.Plan{Tenant: tn, Direction: call.ExtensionCall, Extension: req.Recipient.User}, nil
+				})})
+			ctx, cancel := context.WithTimeout(e.ctx, 15*time.Second)
+			defer cancel()
+			u102, err := e.db.UserByExtension(ctx, e.tenant.ID, "102")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.callee != "" {
+				u102.Settings = json.RawMessage(tc.callee)
+				if err := e.db.UpdateUser(ctx, e.tenant.ID, &u102); err != nil {
+					t.Fatal(err)
+				}
+			}
+			u101, err := e.db.UserByExtension(ctx, e.tenant.ID, "101")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.loc.add(e.tenant.ID, "102", callee)
+
+			sess, code := caller.dial(ctx, e.addr, "800")
+			if code != 200 {
+				t.Fatalf("status: got %d, want the app's 200", code)
+			}
+			inv := callee.invite()
+			callee.server()
+			ans, err := sdp.Parse(sess.InviteResponse.Body())
+			if err != nil {
+				t.Fatal(err)
+			}
+			offer, err := sdp.Parse(inv.Body())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The caller keeps sending to the App's port.
+			rtpTone(t, caller.rtp, net.UDPAddrFromAddrPort(ans.RTP(0)), 440, 50)
+			rtpTone(t, callee.rtp, net.UDPAddrFromAddrPort(offer.RTP(0)), 1000, 50)
+			time.Sleep(100 * time.Millisecond)
+			if err := sess.Bye(ctx); err != nil {
+				t.Fatalf("bye: %v", err)
+			}
+			callee.next(sip.BYE)
+			cdr := e.cdrs(1)[0]
+
+			recs := rw.all()
+			if len(recs) != 1 {
+				t.Fatalf("%d recordings, want 1", len(recs))
+			}
+			r := recs[0]
+			if r.CDR != cdr.ID || r.CDR == 0 || r.SessionID != cdr.SessionID || r.Caller != "101" || r.Callee != "102" ||
+				r.CallerUser != u101.ID || r.CalleeUser != u102.ID || r.DualTrack || len(r.Files) != 1 {
+				t.Fatalf("recording %+v not linked to cdr %+v", r, cdr)
+			}
+			if r.StartedAt.Before(cdr.AnsweredAt) {
+				t.Errorf("recording started %v, before 102 answered at %v", r.StartedAt, cdr.AnsweredAt)
+			}
+			checkRecordedTones(t, filepath.Join(dir, r.Files[0].Path), r)
+		})
 	}
 }
