@@ -239,12 +239,12 @@ func TestInviteReachesCallHandler(t *testing.T) {
 
 // TestRequestsReachPhonesOnTheirFlow sends OPTIONS from the PBX to each
 // registered phone through Server.Client, to the binding's Source: over TCP
-// the phone has no listener, so only the connection it registered on can
-// carry the request.
+// and TLS the phone has no listener, so only the connection it registered
+// on can carry the request.
 func TestRequestsReachPhonesOnTheirFlow(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := ctxT(t)
-	for _, tr := range []string{"udp", "tcp"} {
+	for _, tr := range []string{"udp", "tcp", "tls"} {
 		ua := e.ua(t, tr, "102", "secret102")
 		if res, err := ua.Register(ctx, 300); err != nil || res.StatusCode != 200 {
 			t.Fatalf("%s register: %v %v", tr, res, err)

@@ -30,30 +30,37 @@ func waitContacts(t *testing.T, e *env, f func([]pbx.Binding) bool) []pbx.Bindin
 	}
 }
 
-// A phone's TCP connection closing removes the bindings registered over it
-// (RFC 5626 flow failure); a UDP binding of the same extension stays.
+// A phone's TCP or TLS connection closing removes the bindings registered
+// over it (RFC 5626 flow failure); a UDP binding of the same extension
+// stays.
 func TestClosedConnectionRemovesBindings(t *testing.T) {
+	for _, tr := range []string{"tcp", "tls"} {
+		t.Run(tr, func(t *testing.T) { testClosedConnectionRemovesBindings(t, tr) })
+	}
+}
+
+func testClosedConnectionRemovesBindings(t *testing.T, tr string) {
 	e := newEnv(t, nil)
 	ctx := ctxT(t)
 	udp := e.ua(t, "udp", "101", password)
 	if res, err := udp.Register(ctx, 300); err != nil || res.StatusCode != 200 {
 		t.Fatalf("udp register: %v %v", res, err)
 	}
-	tcp, err := siptest.Start(siptest.Config{Server: e.srv.Addr("tcp"), Transport: "tcp", Domain: domain,
+	flow, err := siptest.Start(siptest.Config{Server: e.srv.Addr(tr), Transport: tr, Domain: domain,
 		User: "101", Password: password, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tcp.Close()
-	if res, err := tcp.Register(ctx, 300, "<sip:101@10.0.0.9:5060;transport=tcp>"); err != nil || res.StatusCode != 200 {
-		t.Fatalf("tcp register: %v %v", res, err)
+	defer flow.Close()
+	if res, err := flow.Register(ctx, 300, "<sip:101@10.0.0.9:5060;transport="+tr+">"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("%s register: %v %v", tr, res, err)
 	}
 	bs := waitContacts(t, e, func(bs []pbx.Binding) bool { return len(bs) == 2 })
-	if len(bs) != 2 || bs[0].Transport != "UDP" || bs[1].Transport != "TCP" {
+	if len(bs) != 2 || bs[0].Transport != "UDP" || bs[1].Transport != strings.ToUpper(tr) {
 		t.Fatalf("before close: bindings = %+v", bs)
 	}
 
-	tcp.Close()
+	flow.Close()
 	bs = waitContacts(t, e, func(bs []pbx.Binding) bool { return len(bs) == 1 })
 	if len(bs) != 1 || bs[0].Transport != "UDP" {
 		t.Fatalf("after close: bindings = %+v, want the UDP one only", bs)

@@ -12,6 +12,7 @@ package siptest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -29,7 +30,8 @@ import (
 type Config struct {
 	// Server is the PBX's "ip:port".
 	Server string
-	// Transport is "udp" (default) or "tcp".
+	// Transport is "udp" (default), "tcp" or "tls" (the PBX's certificate
+	// is not verified: tests run it self-signed).
 	Transport string
 	// Domain is the tenant's SIP domain, the host of the AOR.
 	Domain string
@@ -87,6 +89,7 @@ func startWith(cfg Config, handlers func(*sipgo.Server)) (*UA, error) {
 	u := &UA{cfg: cfg, callID: sip.GenerateTagN(20) + "@siptest", cseq: 1, got: make(chan *sip.Request, 16), byes: make(chan *sip.Request, 16)}
 	var err error
 	u.ua, err = sipgo.NewUA(sipgo.WithUserAgent("siptest"), sipgo.WithUserAgentHostname(cfg.Domain),
+		sipgo.WithUserAgenTLSConfig(&tls.Config{InsecureSkipVerify: true}),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(cfg.Logger)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(cfg.Logger)))
 	if err != nil {
@@ -131,7 +134,7 @@ func startWith(cfg Config, handlers func(*sipgo.Server)) (*UA, error) {
 			return nil, fmt.Errorf("start ua: %w", err)
 		}
 		opts = append(opts, sipgo.WithClientConnectionAddr(u.laddr))
-	case "tcp":
+	case "tcp", "tls":
 		// Requests from the PBX come back on the connection we opened.
 	default:
 		u.ua.Close()
