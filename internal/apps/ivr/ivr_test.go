@@ -29,17 +29,23 @@ import (
 type fakeMedia struct {
 	digits chan rune
 	frames int
+	// sincePrompt counts the frames written since a prompt last opened.
+	sincePrompt int
 }
 
 func newFakeMedia() *fakeMedia { return &fakeMedia{digits: make(chan rune, 128)} }
 
-func (m *fakeMedia) SampleRate() int                                { return 8000 }
-func (m *fakeMedia) FrameSamples() int                              { return 160 }
-func (m *fakeMedia) Read(ctx context.Context) ([]int16, error)      { return make([]int16, 160), ctx.Err() }
-func (m *fakeMedia) Release([]int16)                                {}
-func (m *fakeMedia) Flush()                                         {}
-func (m *fakeMedia) Digits() <-chan rune                            { return m.digits }
-func (m *fakeMedia) Write(ctx context.Context, frame []int16) error { m.frames++; return ctx.Err() }
+func (m *fakeMedia) SampleRate() int                           { return 8000 }
+func (m *fakeMedia) FrameSamples() int                         { return 160 }
+func (m *fakeMedia) Read(ctx context.Context) ([]int16, error) { return make([]int16, 160), ctx.Err() }
+func (m *fakeMedia) Release([]int16)                           {}
+func (m *fakeMedia) Flush()                                    {}
+func (m *fakeMedia) Digits() <-chan rune                       { return m.digits }
+func (m *fakeMedia) Write(ctx context.Context, frame []int16) error {
+	m.frames++
+	m.sincePrompt++
+	return ctx.Err()
+}
 
 func (m *fakeMedia) press(keys string) {
 	for _, k := range keys {
@@ -61,6 +67,7 @@ func (p *fakePrompts) Open(tenant pbx.TenantID, lang, name string) (io.ReadClose
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.played = append(p.played, name)
+	p.media.sincePrompt = 0
 	if seq := p.keys[name]; p.count[name] < len(seq) {
 		p.media.press(seq[p.count[name]])
 	}
@@ -98,6 +105,8 @@ type fixture struct {
 	now    time.Time
 	data   string
 	client *http.Client
+	// media is the caller of the last run.
+	media *fakeMedia
 }
 
 func newFixture(t *testing.T, settings map[string]any) *fixture {
@@ -128,6 +137,7 @@ func newFixture(t *testing.T, settings map[string]any) *fixture {
 func (f *fixture) run(keys map[string][]string) (forwarded, played []string) {
 	f.t.Helper()
 	m := newFakeMedia()
+	f.media = m
 	p := &fakePrompts{media: m, keys: keys, count: map[string]int{}}
 	s := ivr.New(ivr.Config{Data: f.data, HTTP: f.client, Now: func() time.Time { return f.now }}, f.db, p)
 	fw := &fakeForwarder{}
@@ -218,6 +228,36 @@ func TestMenu(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.played, played); diff != "" {
 				t.Errorf("played (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLastWordsNotClipped checks that the menu's last prompt before the
+// caller is put through or hung up on ("please hold", "goodbye") is
+// followed by 300 ms of silence: a phone's jitter buffer holds a stream's
+// last frames until more come, and a real phone (baresip) dropped the end
+// of the prompt when the callee's audio or the hang-up followed at once.
+func TestLastWordsNotClipped(t *testing.T) {
+	const promptFrames, tailFrames = 5, 15 // wav(800); 300 ms of 20 ms frames
+	for _, tc := range []struct {
+		name string
+		keys map[string][]string
+		last string
+	}{
+		{"transfer", map[string][]string{"ivr/thank-you": {"1"}}, "ivr/transfer-hold"},
+		{"hang up", map[string][]string{"ivr/thank-you": {"4"}}, "goodbye"},
+		{"disa wrong pin", map[string][]string{"ivr/thank-you": {"3"}, "ivr/enter-pin": {"1#", "2#", "3#"}}, "goodbye"},
+		{"disa no number", map[string][]string{"ivr/thank-you": {"3"}, "ivr/enter-pin": {"1234#"}, "ivr/dial-number": {"#"}}, "goodbye"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, menuSettings(basicRules...))
+			_, played := f.run(tc.keys)
+			if len(played) == 0 || played[len(played)-1] != tc.last {
+				t.Fatalf("played %v, want %s last", played, tc.last)
+			}
+			if got, want := f.media.sincePrompt, promptFrames+tailFrames; got != want {
+				t.Errorf("frames written from the start of %s on: got %d, want %d", tc.last, got, want)
 			}
 		})
 	}
