@@ -25,14 +25,6 @@ const (
 // maxInput bounds the keys of one menu input, as the API bounds user_input.
 const maxInput = 64
 
-// tailSilence is how long the menu goes on sending silence after its last
-// words, before the caller is put through or hung up on. A phone's jitter
-// buffer holds the last tens of milliseconds of a stream until more
-// packets push them out, and drops them when the stream changes (the
-// callee's audio) or the call ends: without it, the caller heard "please
-// hold" and "goodbye" clipped.
-const tailSilence = 300 * time.Millisecond
-
 // outcome is what handling the caller's input led to.
 type outcome int
 
@@ -267,7 +259,7 @@ func (x *session) forward(ctx context.Context, f forward) (outcome, error) {
 	case actionRepeat:
 		return repeat, nil
 	case actionHangup:
-		return done, x.sayLast(ctx, menu.P("goodbye"))
+		return done, x.m.PlayLast(ctx, menu.P("goodbye"))
 	case actionDISA:
 		return x.disa(ctx)
 	}
@@ -281,7 +273,7 @@ func (x *session) transfer(ctx context.Context, number string) (outcome, error) 
 	if !ok {
 		src = menu.P("ivr/transfer-hold")
 	}
-	if err := x.sayLast(ctx, src); err != nil {
+	if err := x.m.PlayLast(ctx, src); err != nil {
 		return done, err
 	}
 	x.log.Info("ivr transfers caller", "number", number)
@@ -309,7 +301,7 @@ func (x *session) disa(ctx context.Context) (outcome, error) {
 			}
 			x.log.Info("ivr disa wrong pin", "attempt", attempt)
 			if attempt >= x.s.cfg.PINAttempts {
-				return done, x.sayLast(ctx, menu.P("goodbye"))
+				return done, x.m.PlayLast(ctx, menu.P("goodbye"))
 			}
 			if _, err := x.m.Play(ctx, false, menu.P("invalid-option")); err != nil {
 				return done, err
@@ -325,28 +317,11 @@ func (x *session) disa(ctx context.Context) (outcome, error) {
 		return done, err
 	}
 	if number == "" {
-		return done, x.sayLast(ctx, menu.P("goodbye"))
+		return done, x.m.PlayLast(ctx, menu.P("goodbye"))
 	}
 	x.log.Info("ivr disa call", "number", number)
 	x.fw.Transfer(number)
 	return done, nil
-}
-
-// sayLast plays the menu's last words to the caller, and tailSilence
-// after them so that the caller's phone plays them to the end.
-func (x *session) sayLast(ctx context.Context, src menu.Source) error {
-	if _, err := x.m.Play(ctx, false, src); err != nil {
-		return err
-	}
-	m := x.m.Media
-	silence := make([]int16, m.FrameSamples())
-	frame := time.Duration(m.FrameSamples()) * time.Second / time.Duration(m.SampleRate())
-	for range int((tailSilence + frame - 1) / frame) {
-		if err := m.Write(ctx, silence); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // inRanges reports whether number is one of list's numbers or ranges

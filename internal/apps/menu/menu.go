@@ -88,6 +88,31 @@ func (c *Caller) Play(ctx context.Context, bargeIn bool, sources ...Source) (run
 	return 0, nil
 }
 
+// TailSilence is how long PlayLast goes on sending silence after the last
+// words, before the caller is put through or hung up on. A phone's jitter
+// buffer holds the last tens of milliseconds of a stream until more
+// packets push them out, and drops them when the stream changes (the
+// callee's audio) or the call ends: without it, callers heard "please
+// hold" and "goodbye" clipped.
+const TailSilence = 300 * time.Millisecond
+
+// PlayLast plays sources without barge-in as the call's last words before
+// a transfer or a hang-up, then TailSilence of silence so that the
+// caller's phone plays them to the end.
+func (c *Caller) PlayLast(ctx context.Context, sources ...Source) error {
+	if _, err := c.Play(ctx, false, sources...); err != nil {
+		return err
+	}
+	silence := make([]int16, c.Media.FrameSamples())
+	frame := time.Duration(c.Media.FrameSamples()) * time.Second / time.Duration(c.Media.SampleRate())
+	for range int((TailSilence + frame - 1) / frame) {
+		if err := c.Media.Write(ctx, silence); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (c *Caller) open(src Source) (io.ReadCloser, error) {
 	if src.Open != nil {
 		return src.Open()

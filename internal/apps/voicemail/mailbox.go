@@ -31,7 +31,7 @@ import (
 func (s *Service) mailbox(ctx context.Context, c *call.AppCall) error {
 	user, err := s.st.UserByExtension(ctx, c.Tenant.ID, c.Caller)
 	if err != nil {
-		s.caller(c, pbx.User{}).Play(ctx, false, menu.P("vm/login-incorrect"), menu.P("goodbye"))
+		s.caller(c, pbx.User{}).PlayLast(ctx, menu.P("vm/login-incorrect"), menu.P("goodbye"))
 		return fmt.Errorf("voicemail mailbox of %s: %w", c.Caller, err)
 	}
 	m := s.caller(c, user)
@@ -59,7 +59,7 @@ func (s *Service) mailbox(ctx context.Context, c *call.AppCall) error {
 		}
 		if key == 0 {
 			if key, err = m.Key(ctx, s.cfg.KeyTimeout); errors.Is(err, menu.ErrTimeout) {
-				m.Play(ctx, false, menu.P("goodbye"))
+				m.PlayLast(ctx, menu.P("goodbye"))
 				return nil
 			} else if err != nil {
 				return err
@@ -73,7 +73,7 @@ func (s *Service) mailbox(ctx context.Context, c *call.AppCall) error {
 		case '9':
 			err = s.options(ctx, m, c, user)
 		case '*', '#':
-			m.Play(ctx, false, menu.P("goodbye"))
+			m.PlayLast(ctx, menu.P("goodbye"))
 			return nil
 		default:
 			_, err = m.Play(ctx, false, menu.P("invalid-option"))
@@ -127,7 +127,7 @@ func (s *Service) login(ctx context.Context, m *menu.Caller, user pbx.User) erro
 			return err
 		}
 	}
-	m.Play(ctx, false, menu.P("vm/too-many-attempts"), menu.P("goodbye"))
+	m.PlayLast(ctx, menu.P("vm/too-many-attempts"), menu.P("goodbye"))
 	return errHangup
 }
 

@@ -173,7 +173,7 @@ func (s *Service) deposit(ctx context.Context, c *call.AppCall, box string) erro
 		os.Remove(filepath.Join(s.cfg.Data, name))
 		s.log.Info("voicemail dropped", "box", box, "duration", dur, "error", werr)
 		if recErr == nil {
-			m.Play(ctx, false, menu.P("goodbye"))
+			m.PlayLast(ctx, menu.P("goodbye"))
 		}
 		return werr
 	}
@@ -189,7 +189,7 @@ func (s *Service) deposit(ctx context.Context, c *call.AppCall, box string) erro
 		s.events.MailboxChanged(bg, c.Tenant.ID, user.ID)
 	}
 	if recErr == nil && key != 0 {
-		m.Play(ctx, false, menu.P("vm/message-recorded"), menu.P("goodbye"))
+		m.PlayLast(ctx, menu.P("vm/message-recorded"), menu.P("goodbye"))
 	}
 	return nil
 }
