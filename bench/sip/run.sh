@@ -5,8 +5,15 @@
 #
 #   1. REGISTER with digest auth (MD5, qop=auth) of N distinct extensions
 #      (10000..10000+N-1, SIP password "pw<ext>"), bindings kept:
-#      gopbx (SQLite, bindings in the database) vs Kamailio 5.6 (usrloc
-#      db_mode 0, pv_www_authenticate/www_challenge; bench/sip/kamailio.cfg).
+#      gopbx (SQLite, bindings in the database) vs two Kamailio 5.6 anchors
+#      (bench/sip/kamailio.cfg): the light one derives passwords from the
+#      user name and keeps bindings in memory only (pv_www_authenticate,
+#      usrloc db_mode 0); the fair one does gopbx's work: credentials read
+#      from SQLite per authentication (auth_db, db_sqlite, 10,000 subscriber
+#      rows with plain passwords) and bindings written back to it every
+#      second (usrloc db_mode 2). Its SQLite file sits on tmpfs (/dev/shm):
+#      db_sqlite cannot ask for synchronous=NORMAL as gopbx's store does, so
+#      this spares its commits the fsyncs instead (in the anchor's favour).
 #   2. Calls per second: INVITE (digest auth) / ACK / BYE, no RTP, through
 #      gopbx's B2BUA (media anchored: SDP rewritten, ports allocated) vs
 #      Kamailio as a record-routing proxy that challenges INVITEs too
@@ -43,7 +50,10 @@
 # gopbx during one REGISTER and one calls run and print its top functions,
 # when perf is installed), GOPBX_SIP_PARTS ("register calls media": the
 # measurements to make, e.g. GOPBX_SIP_PARTS=register for the REGISTER
-# table alone in well under a minute; "calls" includes the trunk calls).
+# table alone in well under a minute; "calls" includes the trunk calls),
+# GOPBX_SIP_BASE (unset: a gopbx binary built from an earlier tree, run in
+# each REGISTER round just after this tree's, for a before/after table that
+# the machine's load drifts alike).
 # Everything lives in a temp folder that is removed at the end; every
 # process started here is stopped by its pid.
 set -euo pipefail
@@ -61,6 +71,7 @@ WINDOW=${GOPBX_SIP_WINDOW:-10s}
 RUNS=${GOPBX_SIP_RUNS:-2}
 PERF=${GOPBX_SIP_PERF:-1}
 PARTS=" ${GOPBX_SIP_PARTS:-register calls media} "
+BASE=${GOPBX_SIP_BASE:-}
 part() { [[ $PARTS == *" $1 "* ]]; }
 # gopbx hands out RTP/RTCP pairs least recently freed first, each resting at
 # least 4 s; a B2BUA call takes two pairs, so its default range (45000-65000)
@@ -74,11 +85,12 @@ for tool in kamailio rtpengine python3 curl; do
 done
 
 tmp=$(mktemp -d /tmp/gopbx-bench-sip.XXXXXX)
+shm=$(mktemp -d /dev/shm/gopbx-bench-sip.XXXXXX 2>/dev/null || mktemp -d "$tmp/shm.XXXXXX")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
+  rm -rf "$tmp" "$shm"
 }
 trap cleanup EXIT
 
@@ -97,6 +109,9 @@ rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 live_heap() { curl -sf "http://127.0.0.1:$GOPBX_PPROF/debug/pprof/heap?gc=1&debug=1" | sed -n 's/^# HeapAlloc = //p'; }
 socks() { echo "$(find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l) sockets, $(find "/proc/$1/fd" -mindepth 1 2>/dev/null | wc -l) fds"; }
 cpu_ticks() { awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
+# tree_ticks PID: cpu_ticks of PID and its children (Kamailio's workers are
+# processes forked by its main one).
+tree_ticks() { local t=0 p; for p in "$1" $(pgrep -P "$1"); do t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo "$t"; }
 settle() { # settle PID: wait until PID uses under 3% of a CPU for a second (at most 60 s); prints the seconds waited
   local i t0 t1
   for i in $(seq 60); do
@@ -117,14 +132,14 @@ waitpid() { for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 
 bench() { "$tmp/sipbench" -json -domain "$DOMAIN" -timeout 5m "$@"; }
 
 GOPBX_PID=""
-start_gopbx() { # start_gopbx NAME: a fresh copy of the seeded database
+start_gopbx() { # start_gopbx NAME [BINARY]: a fresh copy of the seeded database
   local data=$tmp/gopbx-$1
   rm -rf "$data"; cp -r "$tmp/seeded" "$data"
   GOPBX_SIP=$(freeport)
   local api; api=$(freeport)
   GOPBX_PPROF=$(freeport)
   GOPBX_API=http://127.0.0.1:$api/api
-  "$tmp/gopbx" serve --data "$data" --api-insecure-http --api-listen "127.0.0.1:$api" --provision-listen "" \
+  "${2:-$tmp/gopbx}" serve --data "$data" --api-insecure-http --api-listen "127.0.0.1:$api" --provision-listen "" \
     --sip-udp "127.0.0.1:$GOPBX_SIP" --sip-tcp "" --sip-tls "" --admin-password 'Admin#12345' --log-level warn \
     --sip-allow 127.0.0.0/8 --rtp-ports "$RTP_PORTS" --pprof "127.0.0.1:$GOPBX_PPROF" >"$data.log" 2>&1 &
   GOPBX_PID=$!
@@ -175,6 +190,25 @@ start_kamailio() { # start_kamailio DEFINES...
   sleep 1
 }
 
+# kamailio_db: a fresh SQLite database for the fair anchor, from Kamailio's
+# own schema, with the same users and passwords as gopbx's; prints its path.
+kamailio_db() {
+  local db=$shm/kam.$RANDOM.db
+  python3 - "$db" "$FIRST" "$USERS" "$DOMAIN" <<'PY'
+import sqlite3, sys
+path, first, n, domain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+db = sqlite3.connect(path)
+db.execute("PRAGMA journal_mode=WAL")  # as gopbx's store; it persists in the file
+for f in ("standard", "auth_db", "usrloc"):
+    db.executescript(open(f"/usr/share/kamailio/db_sqlite/{f}-create.sql").read())
+db.executemany("INSERT INTO subscriber (username, domain, password) VALUES (?, ?, ?)",
+               [(str(e), domain, f"pw{e}") for e in range(first, first + n)])
+db.commit()
+PY
+  echo "$db"
+}
+db_rows() { python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM location").fetchone()[0])' "$1"; }
+
 RTPE_PID=""
 start_rtpengine() {
   RTPE_NG=$(freeport)
@@ -202,15 +236,19 @@ for run in $(seq "$RUNS"); do
   start_gopbx "r$run"
   R[g_rss0|$run]=$(rss "$GOPBX_PID"); R[g_socks0|$run]=$(socks "$GOPBX_PID"); R[g_heap0|$run]=$(live_heap)
   pp=$(profile "$GOPBX_PID" 8 "$tmp/reg.perf")
+  t0=$(cpu_ticks "$GOPBX_PID")
   out=$(bench -mode register -target "127.0.0.1:$GOPBX_SIP" -first "$FIRST" -users "$USERS" -password 'pw{ext}' -concurrency "$REG_CONC" -agents 8)
-  [ -n "${pp:-}" ] && waitpid "$pp"
   echo "gopbx register: $out" >&2
   R[g_reg|$run]=$out
   sleep 1
   R[g_rss1|$run]=$(rss "$GOPBX_PID")
+  # CPU over the load and 3 s after it: the bindings' write-back included.
+  sleep 2
+  R[g_reg_cpu|$run]=$(($(cpu_ticks "$GOPBX_PID") - t0))
+  [ -n "${pp:-}" ] && waitpid "$pp"
   # What the bindings keep: the live heap once sipgo's transactions of
   # the load have ended (Timer J, 32 s for UDP), in a GC'd heap.
-  sleep 34
+  sleep 32
   R[g_heap1|$run]=$(live_heap)
   echo "gopbx idle after $(settle "$GOPBX_PID") s" >&2
   R[g_socks1|$run]=$(socks "$GOPBX_PID")
@@ -243,12 +281,29 @@ for run in $(seq "$RUNS"); do
   perf_done=1
   stop "$GOPBX_PID"
 
+  if [ -n "$BASE" ] && part register; then
+  # --- gopbx before (GOPBX_SIP_BASE): REGISTER only -------------------------
+  start_gopbx "b$run" "$BASE"
+  R[b_rss0|$run]=$(rss "$GOPBX_PID")
+  t0=$(cpu_ticks "$GOPBX_PID")
+  out=$(bench -mode register -target "127.0.0.1:$GOPBX_SIP" -first "$FIRST" -users "$USERS" -password 'pw{ext}' -concurrency "$REG_CONC" -agents 8)
+  echo "gopbx before register: $out" >&2
+  R[b_reg|$run]=$out
+  sleep 1
+  R[b_rss1|$run]=$(rss "$GOPBX_PID")
+  sleep 2
+  R[b_reg_cpu|$run]=$(($(cpu_ticks "$GOPBX_PID") - t0))
+  stop "$GOPBX_PID"
+  fi
+
   # --- Kamailio: REGISTER, then calls --------------------------------------
   start_kamailio WITH_AUTH
+  t0=$(tree_ticks "$KAM_PID")
   out=$(bench -mode register -target "127.0.0.2:$KAM_SIP" -first "$FIRST" -users "$USERS" -password 'pw{ext}' -concurrency "$REG_CONC" -agents 8)
   echo "kamailio register: $out" >&2
   R[k_reg|$run]=$out
-  sleep 1
+  sleep 3
+  R[k_reg_cpu|$run]=$(($(tree_ticks "$KAM_PID") - t0))
   if part calls; then
   out=$(bench -mode calls -target "127.0.0.2:$KAM_SIP" -caller "$FIRST:pw$FIRST" -callee "$((FIRST + 1)):pw$((FIRST + 1))" \
     -calls "$CALLS" -concurrency "$CALL_CONC" -hold "$CALL_HOLD" -rtp=false)
@@ -256,6 +311,19 @@ for run in $(seq "$RUNS"); do
   R[k_calls|$run]=$out
   fi
   stop "$KAM_PID"
+  if part register; then
+  # The fair anchor: auth_db and usrloc db_mode 2 on SQLite.
+  kdb=$(kamailio_db)
+  start_kamailio WITH_AUTH WITH_DB "DBURL=\"sqlite://$kdb\""
+  t0=$(tree_ticks "$KAM_PID")
+  out=$(bench -mode register -target "127.0.0.2:$KAM_SIP" -first "$FIRST" -users "$USERS" -password 'pw{ext}' -concurrency "$REG_CONC" -agents 8)
+  echo "kamailio+db register: $out" >&2
+  R[kd_reg|$run]=$out
+  sleep 3
+  R[kd_reg_cpu|$run]=$(($(tree_ticks "$KAM_PID") - t0))
+  R[kd_rows|$run]=$(db_rows "$kdb")
+  stop "$KAM_PID"
+  fi
   fi
 
   # --- media: gopbx relay vs rtpengine -----------------------------------
@@ -315,6 +383,16 @@ cpu_ratio() { # cpu_ratio KEY_A KEY_B: mean CPU per call of A over B's
   done
   python3 -c "print(f'{$a / $b:.2f}' if $b else 'n/a')"
 }
+reg_cpu() { # reg_cpu KEY: CPU µs per registration in each run (R[KEY_cpu|run] ticks), "a / b"
+  local out="" r
+  for r in $runs; do out+="${out:+ / }$(python3 -c "print(f'{${R[$1_cpu|$r]} * 10000 / $USERS:.0f}')")"; done
+  echo "$out"
+}
+reg_cpu_ratio() { # reg_cpu_ratio KEY_A KEY_B: mean CPU of A over B's
+  local a=0 b=0 r
+  for r in $runs; do a=$((a + ${R[$1_cpu|$r]})); b=$((b + ${R[$2_cpu|$r]})); done
+  python3 -c "print(f'{$a / $b:.2f}' if $b else 'n/a')"
+}
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 echo
 echo "Machine: $(nproc) vCPU, $cpu, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(uname -sr), kamailio $(kamailio -v | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p'), rtpengine $(dpkg-query -W -f '${Version}' rtpengine-daemon 2>/dev/null); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -324,18 +402,48 @@ if part register || part calls; then
 echo
 echo "### REGISTER, digest auth, $USERS distinct users, $REG_CONC open transactions"
 echo
+if part register; then
+echo "| figure | gopbx | Kamailio 5.6 light (no database, usrloc db_mode 0) | ratio | Kamailio 5.6 fair (auth_db + usrloc db_mode 2, SQLite) | ratio |"
+echo "|---|---|---|---|---|---|"
+echo "| registrations/s | $(vals g_reg Rate %.0f) | $(vals k_reg Rate %.0f) | $(ratio g_reg k_reg Rate) | $(vals kd_reg Rate %.0f) | $(ratio g_reg kd_reg Rate) |"
+echo "| failed | $(vals g_reg Failed %d) | $(vals k_reg Failed %d) | | $(vals kd_reg Failed %d) | |"
+echo "| latency p50 ms | $(vals g_reg 'P50/1e6' %.1f) | $(vals k_reg 'P50/1e6' %.1f) | $(ratio g_reg k_reg P50) | $(vals kd_reg 'P50/1e6' %.1f) | $(ratio g_reg kd_reg P50) |"
+echo "| latency p99 ms | $(vals g_reg 'P99/1e6' %.1f) | $(vals k_reg 'P99/1e6' %.1f) | $(ratio g_reg k_reg P99) | $(vals kd_reg 'P99/1e6' %.1f) | $(ratio g_reg kd_reg P99) |"
+echo "| CPU per registration, µs (utime+stime, load and 3 s after; ratio: gopbx / anchor, lower is better) | $(reg_cpu g_reg) | $(reg_cpu k_reg) | $(reg_cpu_ratio g_reg k_reg) | $(reg_cpu kd_reg) | $(reg_cpu_ratio g_reg kd_reg) |"
+rows=""
+for r in $runs; do rows+="${rows:+ / }${R[kd_rows|$r]}"; done
+echo "| bindings in the database 3 s after the load | | | | $rows | |"
+else
 echo "| figure | gopbx | Kamailio 5.6 (usrloc db_mode 0) | ratio |"
 echo "|---|---|---|---|"
 echo "| registrations/s | $(vals g_reg Rate %.0f) | $(vals k_reg Rate %.0f) | $(ratio g_reg k_reg Rate) |"
 echo "| failed | $(vals g_reg Failed %d) | $(vals k_reg Failed %d) | |"
 echo "| latency p50 ms | $(vals g_reg 'P50/1e6' %.1f) | $(vals k_reg 'P50/1e6' %.1f) | $(ratio g_reg k_reg P50) |"
 echo "| latency p99 ms | $(vals g_reg 'P99/1e6' %.1f) | $(vals k_reg 'P99/1e6' %.1f) | $(ratio g_reg k_reg P99) |"
+fi
 mem=""
 for r in $runs; do mem+="${mem:+ / }$(python3 -c "print(f'{(${R[g_rss1|$r]} - ${R[g_rss0|$r]}) * 1024 / $USERS:.0f}')")"; done
 echo "| gopbx RSS growth per registration, bytes (target < 4096) | $mem | | |"
 mem=""
 for r in $runs; do mem+="${mem:+ / }$(python3 -c "print(f'{(${R[g_heap1|$r]} - ${R[g_heap0|$r]}) / $USERS:.0f}')")"; done
 echo "| gopbx live heap growth per registration 35 s on (transactions ended), after GC, bytes | $mem | | |"
+if [ -n "$BASE" ] && part register; then
+echo
+echo "### REGISTER, this tree against GOPBX_SIP_BASE, same rounds"
+echo
+echo "| figure | gopbx before ($(basename "$BASE")) | gopbx | ratio after / before |"
+echo "|---|---|---|---|"
+echo "| registrations/s | $(vals b_reg Rate %.0f) | $(vals g_reg Rate %.0f) | $(ratio g_reg b_reg Rate) |"
+echo "| failed | $(vals b_reg Failed %d) | $(vals g_reg Failed %d) | |"
+echo "| latency p50 ms | $(vals b_reg 'P50/1e6' %.1f) | $(vals g_reg 'P50/1e6' %.1f) | $(ratio g_reg b_reg P50) |"
+echo "| latency p99 ms | $(vals b_reg 'P99/1e6' %.1f) | $(vals g_reg 'P99/1e6' %.1f) | $(ratio g_reg b_reg P99) |"
+echo "| CPU per registration, µs | $(reg_cpu b_reg) | $(reg_cpu g_reg) | $(reg_cpu_ratio g_reg b_reg) |"
+mem=""
+for r in $runs; do mem+="${mem:+ / }$(python3 -c "print(f'{(${R[b_rss1|$r]} - ${R[b_rss0|$r]}) * 1024 / $USERS:.0f}')")"; done
+mem2=""
+for r in $runs; do mem2+="${mem2:+ / }$(python3 -c "print(f'{(${R[g_rss1|$r]} - ${R[g_rss0|$r]}) * 1024 / $USERS:.0f}')")"; done
+echo "| RSS growth per registration, bytes | $mem | $mem2 | |"
+fi
 fi
 if part calls; then
 echo

@@ -21,6 +21,12 @@ type Request struct {
 	Extension string // the user's extension number: the AOR's user part
 	Source    string // ip:port the request came from
 	Transport string // UDP, TCP, TLS, WS, WSS
+	// Resent marks a retransmission of a REGISTER that was accepted
+	// before, in the same transaction: it gets 200 with the current
+	// bindings and changes nothing (it may be a replay, too). Signalling
+	// answers REGISTER without keeping the transaction, so it tells
+	// retransmissions apart itself, by their digest nonce count.
+	Resent bool
 }
 
 // contactIn is one Contact of a REGISTER, with the expiry that applies to it.
@@ -35,12 +41,18 @@ type contactIn struct {
 // returns the response for signalling to send: 200 listing every current
 // contact with its expiry, 423 with Min-Expires for a too short expiry, 400
 // for a malformed request, 500 for an out-of-order one. The change is made
-// in memory and written to the database at the next flush (see Run).
+// in memory and written to the database at the next flush (see Run). A
+// Resent request only gets the 200.
 func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 	req := in.SIP
 	ub := r.lock(in.User)
 	defer ub.mu.Unlock()
+	if in.Resent {
+		return answer(req, ub.bs, in.Tenant, r.now())
+	}
 	// Built only when something is logged: With formats its attributes.
+	// Every event here is Info: when that is off, none is even queued.
+	info := r.log.Enabled(ctx, slog.LevelInfo)
 	log := func() *slog.Logger {
 		return r.log.With("tenant", in.Tenant, "extension", in.Extension, "source", in.Source)
 	}
@@ -135,7 +147,9 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 		if c.expires == 0 {
 			if i >= 0 {
 				existing = slices.Delete(existing, i, i+1)
-				logs = append(logs, func() { log().Info("contact unregistered", "contact", c.uri) })
+				if info {
+					logs = append(logs, func() { log().Info("contact unregistered", "contact", c.uri) })
+				}
 			}
 			continue
 		}
@@ -154,9 +168,11 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 			b.ID, b.CreatedAt = r.st.NewID(), now
 			existing = append(existing, b)
 			named = append(named, b.ID)
-			logs = append(logs, func() {
-				log().Info("contact registered", "contact", c.uri, "transport", b.Transport, "expires", c.expires)
-			})
+			if info {
+				logs = append(logs, func() {
+					log().Info("contact registered", "contact", c.uri, "transport", b.Transport, "expires", c.expires)
+				})
+			}
 		}
 	}
 	if max := r.cfg.MaxBindings; max > 0 && len(named) > 0 {
@@ -168,7 +184,9 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 			return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Too Many Contacts", nil)
 		}
 		for _, d := range dropped {
-			logs = append(logs, func() { log().Info("contact replaced: too many contacts", "contact", d.Contact, "max", max) })
+			if info {
+				logs = append(logs, func() { log().Info("contact replaced: too many contacts", "contact", d.Contact, "max", max) })
+			}
 		}
 	}
 	if wildcard || len(contacts) > 0 {
@@ -177,10 +195,18 @@ func (r *Registrar) Register(ctx context.Context, in Request) *sip.Response {
 	for _, l := range logs {
 		l()
 	}
+	return answer(req, existing, in.Tenant, now)
+}
 
+// answer returns the 200 answering req: every binding of bs that belongs to
+// tenant and is live at now, with its expiry.
+func answer(req *sip.Request, bs []pbx.Binding, tenant pbx.TenantID, now time.Time) *sip.Response {
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 	outbound := false
-	for _, b := range live(existing, in.Tenant, now) {
+	for _, b := range bs {
+		if b.Tenant != tenant || !b.ExpiresAt.After(now) {
+			continue
+		}
 		secs := int((b.ExpiresAt.Sub(now) + time.Second/2) / time.Second)
 		v := "<" + b.Contact + ">;expires=" + strconv.Itoa(secs)
 		if b.InstanceID != "" {

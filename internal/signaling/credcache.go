@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -94,6 +95,9 @@ func (c *credCache) put(k credKey, cr credential, gen uint64) {
 		}
 		delete(c.m, victim)
 	}
+	// k's strings may be slices of a request (its To host, its
+	// Authorization header): copies keep the entry from pinning it.
+	k.domain, k.extension = strings.Clone(k.domain), strings.Clone(k.extension)
 	c.m[k] = cr
 }
 

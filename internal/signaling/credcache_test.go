@@ -50,11 +50,11 @@ Authorization: Digest username="101", realm="acme.test", nonce="`+nonce+`", uri=
 Content-Length: 0
 
 `)
-		cred, res := s.authenticateRegister(ctx, req)
+		cred, resent, res := s.authenticateRegister(ctx, req)
 		if res != nil {
 			return res.StatusCode
 		}
-		if cred.user != u.ID || cred.tenant != tn.ID || cred.extension != "101" {
+		if cred.user != u.ID || cred.tenant != tn.ID || cred.extension != "101" || resent {
 			t.Fatalf("authenticated as %+v, want user %v of tenant %v", cred, u.ID, tn.ID)
 		}
 		return 200

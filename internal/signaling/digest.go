@@ -73,6 +73,16 @@ func parseAuthParams(s string) (map[string]string, error) {
 			i++
 		}
 		var val strings.Builder
+		if end := strings.IndexByte(s[min(i+1, len(s)):], '"'); i < len(s) && s[i] == '"' && end >= 0 &&
+			strings.IndexByte(s[i+1:i+1+end], '\\') < 0 {
+			// A quoted value without escapes: a slice of s.
+			if _, dup := out[name]; dup || name == "" {
+				return nil, errBadCredentials
+			}
+			out[name] = s[i+1 : i+1+end]
+			i += end + 2
+			continue
+		}
 		if i < len(s) && s[i] == '"' {
 			i++
 			closed := false
@@ -98,8 +108,12 @@ func parseAuthParams(s string) (map[string]string, error) {
 			for j < len(s) && s[j] != ',' && s[j] != ' ' && s[j] != '\t' {
 				j++
 			}
-			val.WriteString(s[i:j])
+			if _, dup := out[name]; dup || name == "" {
+				return nil, errBadCredentials
+			}
+			out[name] = s[i:j]
 			i = j
+			continue
 		}
 		if _, dup := out[name]; dup || name == "" {
 			return nil, errBadCredentials

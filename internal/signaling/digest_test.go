@@ -116,34 +116,41 @@ func TestChallenge(t *testing.T) {
 func TestNonceCounts(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	n := newNonceCounts(3)
-	use := func(nonce, cnonce, nc string, at time.Duration) bool {
+	use := func(nonce, cnonce, nc string, tx uint64, at time.Duration) ncVerdict {
 		now := t0.Add(at)
-		return n.use(nonce, cnonce, "101", nc, now, now.Add(time.Minute))
+		return n.use(nonce, cnonce, "101", nc, tx, now, now.Add(time.Minute))
 	}
 	steps := []struct {
 		nonce, cnonce, nc string
+		tx                uint64
 		at                time.Duration
-		want              bool
+		want              ncVerdict
 	}{
-		{"n1", "c1", "00000001", 0, true},
-		{"n1", "c1", "00000001", 0, false}, // replay
-		{"n1", "c1", "00000002", 0, true},
-		{"n1", "c1", "00000001", 0, false}, // lower
-		{"n1", "c2", "00000001", 0, true},  // another client on an equal nonce
-		{"n2", "c1", "00000001", 0, true},
-		{"n1", "c1", "00000002", 30 * time.Second, false},
-		{"n1", "c1", "00000002", 61 * time.Second, true}, // forgotten with its nonce's lifetime
+		{"n1", "c1", "00000001", 1, 0, ncFresh},
+		{"n1", "c1", "00000001", 1, time.Second, ncResent}, // the same transaction, resent
+		{"n1", "c1", "00000001", 9, time.Second, ncReplay}, // in another transaction
+		{"n1", "c1", "00000001", 0, time.Second, ncReplay}, // no transaction known
+		{"n1", "c1", "00000002", 2, time.Second, ncFresh},
+		{"n1", "c1", "00000001", 1, time.Second, ncReplay},      // lower, though its transaction
+		{"n1", "c1", "00000002", 2, 34 * time.Second, ncReplay}, // past the window
+		{"n1", "c2", "00000001", 3, 0, ncFresh},                 // another client on an equal nonce
+		{"n2", "c1", "00000001", 4, 0, ncFresh},
+		{"n1", "c1", "00000002", 5, 30 * time.Second, ncReplay},
+		{"n1", "c1", "00000002", 6, 61 * time.Second, ncFresh}, // forgotten with its nonce's lifetime
 	}
 	for i, s := range steps {
-		if got := use(s.nonce, s.cnonce, s.nc, s.at); got != s.want {
+		if got := use(s.nonce, s.cnonce, s.nc, s.tx, s.at); got != s.want {
 			t.Fatalf("step %d %+v: got %v, want %v", i, s, got, s.want)
 		}
 	}
 	// The table stays within its bound.
 	for i := 0; i < 10; i++ {
-		use("n"+strconv.Itoa(10+i), "c", "00000001", 70*time.Second)
+		use("n"+strconv.Itoa(10+i), "c", "00000001", 1, 70*time.Second)
 	}
 	if len(n.seen) > 3 {
 		t.Fatalf("table holds %d entries, %d keys; want at most 3", len(n.seen), len(n.order))
+	}
+	if a, b := n.txTag("z9hG4bK1", "c", 1), n.txTag("z9hG4bK1", "c", 2); a == b || a != n.txTag("z9hG4bK1", "c", 1) {
+		t.Fatalf("txTag: %x for CSeq 1 (twice %x), %x for CSeq 2", a, n.txTag("z9hG4bK1", "c", 1), b)
 	}
 }

@@ -29,8 +29,51 @@ func (s *Server) route() {
 }
 
 // handle is the entry of every request sipgo's transaction layer passes up.
-// A panic below it is answered 500 and logged, never a crash.
+// A REGISTER is served by an idle register worker when there is one (see
+// registerWorker), anything else on the goroutine sipgo started for it.
 func (s *Server) handle(req *sip.Request, tx sip.ServerTransaction) {
+	if req.Method == sip.REGISTER {
+		j := registerJob{req: req, tx: tx, done: make(chan struct{})}
+		select {
+		case s.regq <- j:
+			<-j.done
+			return
+		default:
+		}
+	}
+	s.guarded(req, tx)
+}
+
+// registerJob is a REGISTER handed to a register worker; done is closed
+// once it is served.
+type registerJob struct {
+	req  *sip.Request
+	tx   sip.ServerTransaction
+	done chan struct{}
+}
+
+// registerWorker serves the REGISTERs handed to it until ctx ends. sipgo
+// serves each request on a goroutine of its own, which starts with a small
+// stack: serving a REGISTER (digest, SQLite reads of modernc's deep C-like
+// frames) grew and copied that stack several times per request, 15% of the
+// CPU under load. A worker's stack has grown once for all. Run starts
+// registerWorkers of them; when none is idle the request is served where it
+// came, so a slow database read never queues others behind it.
+func (s *Server) registerWorker(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case j := <-s.regq:
+			s.guarded(j.req, j.tx)
+			close(j.done)
+		}
+	}
+}
+
+// guarded serves one request. A panic below it is answered 500 and logged,
+// never a crash.
+func (s *Server) guarded(req *sip.Request, tx sip.ServerTransaction) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("request handler panicked", "method", string(req.Method), "panic", r, "stack", string(debug.Stack()))
@@ -118,14 +161,19 @@ func (s *Server) respond(tx sip.ServerTransaction, res *sip.Response) {
 	if res == nil {
 		return
 	}
+	s.finish(res)
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("response not sent", "status", res.StatusCode, "error", err)
+	}
+}
+
+// finish completes a response before it is sent.
+func (s *Server) finish(res *sip.Response) {
 	// NewResponseFromRequest copies the request's version, which may be
 	// anything a hostile sender wrote.
 	res.SipVersion = "SIP/2.0"
 	if res.GetHeader("Server") == nil {
 		res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
-	}
-	if err := tx.Respond(res); err != nil {
-		s.log.Debug("response not sent", "status", res.StatusCode, "error", err)
 	}
 }
 
@@ -143,9 +191,9 @@ func (s *Server) register(ctx context.Context, req *sip.Request, tx sip.ServerTr
 		s.registerTrunk(ctx, req, tx, acct)
 		return
 	}
-	cred, res := s.authenticateRegister(ctx, req)
+	cred, resent, res := s.authenticateRegister(ctx, req)
 	if res != nil || cred.user == 0 {
-		s.respond(tx, res)
+		s.respondRegister(req, tx, res)
 		return
 	}
 	// The credentials must be those of the AOR being registered: one
@@ -154,10 +202,38 @@ func (s *Server) register(ctx context.Context, req *sip.Request, tx sip.ServerTr
 		s.respond(tx, sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
 		return
 	}
-	s.respond(tx, s.applyRegister(ctx, registrar.Request{
+	s.respondRegister(req, tx, s.applyRegister(ctx, registrar.Request{
 		SIP: req, Tenant: cred.tenant, User: cred.user, Extension: cred.extension,
-		Source: req.Source(), Transport: strings.ToUpper(req.Transport()),
+		Source: req.Source(), Transport: strings.ToUpper(req.Transport()), Resent: resent,
 	}))
+}
+
+// respondRegister sends an extension's REGISTER its answer. Over UDP, a
+// challenge (401) or a 200 is sent statelessly, as Kamailio's registrar
+// answers: the transaction is ended first, instead of sipgo keeping it,
+// request and response, for Timer J (32 s) to absorb retransmissions,
+// which was most of the memory a registration cost (DECISIONS.md). Until
+// then it absorbs the retransmissions of the request being served, and
+// ending it before the answer leaves means that every retransmission the
+// client sends after the answer reaches the edge again. There a resent
+// unauthenticated REGISTER gets a fresh challenge (nonces are stateless)
+// and a resent accepted one is recognised by its nonce count and
+// transaction (authResent) and gets the current bindings, changing
+// nothing. Other answers (403, 423, 500, ...) keep their transaction: a
+// retransmitted wrong password must not count twice towards a block.
+func (s *Server) respondRegister(req *sip.Request, tx sip.ServerTransaction, res *sip.Response) {
+	c, ok := tx.(interface{ Connection() sip.Connection })
+	if res == nil || !ok || sip.IsReliable(req.Transport()) ||
+		(res.StatusCode != sip.StatusOK && res.StatusCode != sip.StatusUnauthorized) {
+		s.respond(tx, res)
+		return
+	}
+	conn := c.Connection()
+	tx.Terminate()
+	s.finish(res)
+	if err := conn.WriteMsg(res); err != nil {
+		s.log.Debug("response not sent", "status", res.StatusCode, "error", err)
+	}
 }
 
 // applyRegister hands an authenticated REGISTER to the registrar unless it

@@ -38,7 +38,8 @@ type Server struct {
 	guard   *guard
 	cfgAllw []netip.Prefix
 	reg     *registrar.Registrar
-	flows   *flowTable // accepted TCP, TLS, WS and WSS connections (flows.go)
+	flows   *flowTable       // accepted TCP, TLS, WS and WSS connections (flows.go)
+	regq    chan registerJob // to idle register workers (handlers.go)
 	calls   atomic.Pointer[callsBox]
 	trunks  atomic.Pointer[trunksBox]
 	accts   atomic.Pointer[accountsBox]
@@ -75,7 +76,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.UDP == "" && cfg.TCP == "" && cfg.TLS == "" && cfg.WS == "" && cfg.WSS == "" {
 		return nil, fmt.Errorf("new signaling server: no listener configured")
 	}
-	s := &Server{cfg: cfg, st: deps.Store, log: cfg.Logger, now: cfg.Now}
+	s := &Server{cfg: cfg, st: deps.Store, log: cfg.Logger, now: cfg.Now, regq: make(chan registerJob)}
 	s.calls.Store(&callsBox{deps.Calls})
 	key := cfg.NonceKey
 	if len(key) == 0 {
@@ -165,6 +166,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.route()
 	return s, nil
 }
+
+// registerWorkers is how many goroutines serve REGISTERs (registerWorker):
+// enough to keep both the CPUs and the waits on the database busy.
+const registerWorkers = 32
 
 // udpReadBuffer is the receive buffer asked for the SIP UDP socket, as
 // Kamailio sizes its own to the largest the kernel allows.
@@ -327,7 +332,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warn("ip filters not loaded", "error", err)
 	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 9)
+	errc := make(chan error, 9+registerWorkers)
 	serve := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -356,6 +361,9 @@ func (s *Server) Run(ctx context.Context) error {
 		serve("wss accept", s.wss.Run)
 	}
 	serve("registrar", func() error { return s.reg.Run(ctx) })
+	for range registerWorkers {
+		serve("register worker", func() error { return s.registerWorker(ctx) })
+	}
 	serve("ip filters", func() error { return s.refreshFilters(ctx) })
 	s.log.Info("sip edge serving", "udp", s.Addr("udp"), "tcp", s.Addr("tcp"), "tls", s.Addr("tls"),
 		"ws", s.Addr("ws"), "wss", s.Addr("wss"))

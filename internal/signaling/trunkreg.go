@@ -95,13 +95,13 @@ func (s *Server) trunkAccount(ctx context.Context, req *sip.Request) (TrunkAccou
 // Contact: TrunkAccounts does not report bindings back, and a device has no
 // use for them.
 func (s *Server) registerTrunk(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, acct TrunkAccount) {
-	ok, res := s.checkDigest(ctx, req, requestDomain(req), func(username string) (string, bool, error) {
+	verdict, res := s.checkDigest(ctx, req, requestDomain(req), false, func(username string) (string, bool, error) {
 		if username == "" || (username != acct.AuthID && username != acct.Username) {
 			return "", false, nil
 		}
 		return acct.Password, acct.Password != "", nil
 	}, nil)
-	if !ok {
+	if verdict != authOK {
 		s.respond(tx, res)
 		return
 	}
