@@ -2,7 +2,7 @@
 # deps.sh: install what gopbx's tests need on a Debian machine, idempotently.
 # Only packages that are missing are installed; nothing else is touched.
 set -euo pipefail
-pkgs=(postgresql baresip baresip-core sipsak sipvicious kamailio kamailio-extra-modules kamailio-tls-modules linphone-cli sox espeak-ng python3 iproute2)
+pkgs=(postgresql baresip baresip-core sipsak sipvicious kamailio kamailio-extra-modules kamailio-tls-modules kamailio-sqlite-modules linphone-cli sox espeak-ng python3 iproute2 libopus-dev libopusfile-dev pkg-config)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -24,6 +24,9 @@ go tool staticcheck ./...
 echo "test: go test"
 go test -count=1 -timeout 20m -p 2 ./...
 
+echo "test: go test -tags opus (Opus over libopus; nolibopusfile drops the unused libopusfile)"
+go test -count=1 -tags opus,nolibopusfile ./internal/media/... ./cmd/gopbx/ -run 'Opus'
+
 echo "test: fuzz (bounded: 15 s a target)"
 # Every fuzz target of the repo, each in its own package.
 grep -rlE '^func Fuzz[A-Za-z0-9_]+\(' --include='*_test.go' internal cmd bench 2>/dev/null | sort | while read -r file; do

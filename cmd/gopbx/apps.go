@@ -21,13 +21,24 @@ import (
 )
 
 // codecs is call.Deps.Codecs over the audio package: a fresh encoder and
-// decoder per stream (G.722 keeps state) and an RFC 4733 receiver.
+// decoder per stream (G.722 and Opus keep state) and an RFC 4733
+// receiver. Opus exists only in a build with the opus tag.
 func codecs(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err error) {
-	mk, ok := audio.CodecByName(name)
+	mk, ok := audio.CodecByName(name) // Opus too, in a build that has it
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("no codec %q", name)
 	}
 	return mk(), mk(), &audio.DTMFReceiver{}, nil
+}
+
+// appCodecs are the codecs apps answer callers with (call.Deps.AppCodecs):
+// G.711 and G.722, and Opus in a build with the opus tag.
+func appCodecs() []string {
+	names := []string{"PCMU", "PCMA", "G722"}
+	if _, ok := audio.Opus(); ok {
+		names = append(names, "OPUS")
+	}
+	return names
 }
 
 // inBandDTMF is call.Deps.InBandDTMF over audio's Goertzel detector.

@@ -70,9 +70,16 @@ type VoicemailRouter interface {
 	VoicemailPlan(tenant pbx.Tenant, box string) (Plan, bool)
 }
 
-// appCodecs are the codecs apps speak, in the PBX's order of preference
-// where the caller's offer leaves a choice.
-var appCodecs = []string{"PCMU", "PCMA", "G722"}
+// defaultAppCodecs are the codecs apps speak when Deps.AppCodecs is nil.
+var defaultAppCodecs = []string{"PCMU", "PCMA", "G722"}
+
+// appCodecs are the codecs apps speak.
+func (m *Manager) appCodecs() []string {
+	if m.d.AppCodecs != nil {
+		return m.d.AppCodecs
+	}
+	return defaultAppCodecs
+}
 
 // serveApp answers the caller's INVITE with the PBX's own media and runs
 // app until it returns or the call ends. The session is ringing (no leg
@@ -307,7 +314,7 @@ func (s *session) appEndpoint(offer []byte) (*media.Endpoint, []byte, media.Choi
 	if idx < 0 {
 		return nil, nil, media.Choice{}, errors.New("app endpoint: no audio stream offered")
 	}
-	choice, err := media.Choose(d.Media[idx], appCodecs...)
+	choice, err := media.Choose(d.Media[idx], s.m.appCodecs()...)
 	if err != nil {
 		return nil, nil, media.Choice{}, fmt.Errorf("app endpoint: %w", err)
 	}
@@ -315,13 +322,15 @@ func (s *session) appEndpoint(offer []byte) (*media.Endpoint, []byte, media.Choi
 	if err != nil {
 		return nil, nil, media.Choice{}, fmt.Errorf("app endpoint: %w", err)
 	}
+	// A codec of dynamic payload type (Opus) goes by the offer's number.
+	enc, dec = media.PayloadAs(enc, choice.Codec.PT), media.PayloadAs(dec, choice.Codec.PT)
 	pair, err := s.m.d.Ports.Listen()
 	if err != nil {
 		return nil, nil, media.Choice{}, fmt.Errorf("app endpoint: %w", err)
 	}
 	cfg := media.EndpointConfig{
 		Pair: pair, Encoder: enc, Decoder: dec, EventPT: choice.EventPT, DTMF: dtmf, Peer: d.RTP(idx),
-		Now: s.m.d.Now, Logger: s.log,
+		Pacer: s.m.d.Pacer, Now: s.m.d.Now, Logger: s.log,
 	}
 	if choice.EventPT < 0 && s.m.d.InBandDTMF != nil {
 		if det, err := s.m.d.InBandDTMF(dec.SampleRate()); err == nil {

@@ -111,18 +111,21 @@ func holds(d *sdp.Session, i int) bool {
 	return dir == sdp.SendOnly || dir == sdp.Inactive
 }
 
-// musicPT returns the static payload type of a codec music on hold is
-// played in, and false for other codecs.
-func musicPT(name string) (uint8, bool) {
-	switch name {
+// musicFormat reports whether music on hold can be played in f: PCMU, PCMA
+// and G.722 on their static payload types, and Opus on whatever dynamic
+// type the SDP gave it (when the build has Opus: see Manager.codecs).
+func musicFormat(f media.Format) bool {
+	switch f.Name {
 	case "PCMU":
-		return 0, true
+		return f.PT == 0
 	case "PCMA":
-		return 8, true
+		return f.PT == 8
 	case "G722":
-		return 9, true
+		return f.PT == 9
+	case "OPUS":
+		return f.PT >= 96
 	}
-	return 0, false
+	return false
 }
 
 // playMusic makes sure the phone on the other side of holder hears music
@@ -136,7 +139,7 @@ func (s *session) playMusic(holder media.Side, r *media.Relay, listener *sdp.Med
 			break
 		}
 	}
-	if pt, ok := musicPT(f.Name); !ok || pt != f.PT {
+	if !musicFormat(f) {
 		s.stopMusic(holder)
 		return
 	}
@@ -149,6 +152,7 @@ func (s *session) playMusic(holder media.Side, r *media.Relay, listener *sdp.Med
 		s.log.Info("no music on hold", "error", err)
 		return
 	}
+	enc = media.PayloadAs(enc, f.PT)
 	ctx, cancel := context.WithCancel(s.ctx)
 	h := &holdMusic{relay: r, codec: f.Name, cancel: cancel}
 	s.held[holder] = h
@@ -185,7 +189,7 @@ func (s *session) runMusic(ctx context.Context, r *media.Relay, to media.Side, e
 		src = bytes.NewReader(b)
 	}
 	p, err := media.NewPlayer(media.PlayerConfig{
-		Source: src, Codec: enc,
+		Source: src, Codec: enc, Pacer: s.m.d.Pacer,
 		Send: func(pkt []byte) { r.Inject(to, pkt) },
 	})
 	if err != nil {

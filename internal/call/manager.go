@@ -66,6 +66,10 @@ type Deps struct {
 	// codec name (PCMU, PCMA, G722), for calls an App answers and for
 	// music on hold; nil leaves apps without media and holds silent.
 	Codecs func(name string) (enc, dec media.Codec, dtmf media.DTMFReceiver, err error)
+	// AppCodecs are the codecs Apps answer callers with (names Codecs
+	// makes), in the PBX's order of preference where the caller's offer
+	// leaves a choice; nil means PCMU, PCMA and G722.
+	AppCodecs []string
 	// MusicOnHold opens the WAV file a tenant's callers hear while the
 	// other phone holds the call (hold.go); it should seek, to loop. Nil
 	// plays no music: the held phone hears what the holding one sends.
@@ -77,6 +81,10 @@ type Deps struct {
 	NewID func() pbx.ID
 	// Ports hands out the relay's sockets.
 	Ports *media.PortPool
+	// Pacer, when set, paces what apps' endpoints and music on hold send
+	// on one shared tick (its owner runs it); nil gives each stream a
+	// timer of its own.
+	Pacer *media.Pacer
 	// MediaIP is the address written into SDP for the relay: the public
 	// address when the PBX is behind 1:1 NAT. Zero means Ports.IP(), which
 	// must then be a reachable address (the pool may bind 0.0.0.0 when

@@ -58,8 +58,14 @@ type EndpointConfig struct {
 	Peer netip.AddrPort
 	// FrameMS is the packetisation, 20 ms by default.
 	FrameMS int
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Pacer, when set, paces Write on its shared tick (FrameMS must be a
+	// whole number of its ticks) instead of a timer of the Endpoint's
+	// own; nil, or a Pacer whose Run ended, leaves Write to the timer.
+	Pacer *Pacer
+	// Now is the clock of Write's own timer and of LastHeard; nil means
+	// time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // ErrClosed is returned by an Endpoint's Read and Write once it is closed.
@@ -86,16 +92,20 @@ type Endpoint struct {
 	// leaves them open.
 	detached atomic.Bool
 
-	// Write's state: the RTP header and the time the next frame is due.
-	seq   uint16
-	ts    uint32
-	ssrc  uint32
-	next  time.Time
-	timer *time.Timer // paces Write
-	wbuf  []byte
-	pkt   rtp.Packet
-	mark  bool
-	heard atomic.Int64 // unix nanos of the last packet from the caller
+	// Write's state: the RTP header and when the next frame is due, as a
+	// tick of the Pacer or, without one, a time for the Endpoint's timer.
+	seq     uint16
+	ts      uint32
+	ssrc    uint32
+	perTick uint64 // Pacer ticks per frame; 0 when the Pacer cannot pace
+	due     uint64 // the Pacer's tick of the next frame
+	paced   bool   // due is set
+	next    time.Time
+	timer   *time.Timer // paces Write without a Pacer
+	wbuf    []byte
+	pkt     rtp.Packet
+	mark    bool
+	heard   atomic.Int64 // unix nanos of the last packet from the caller
 }
 
 // NewEndpoint returns an Endpoint; Start begins reading.
@@ -120,6 +130,7 @@ func NewEndpoint(cfg EndpointConfig) *Endpoint {
 		ssrc:    binary.BigEndian.Uint32(b[:4]),
 		seq:     binary.BigEndian.Uint16(b[4:]),
 		mark:    true,
+		perTick: cfg.Pacer.ticksPer(cfg.FrameMS),
 	}
 	e.free = make(chan []int16, 64)
 	if cfg.Peer.IsValid() {
@@ -326,9 +337,76 @@ func (e *Endpoint) Flush() {
 
 // Write encodes one frame of FrameSamples samples and sends it when it is
 // due: frames leave every FrameMS however fast they are written, so an
-// application can write a file as fast as it reads it. After a pause longer
-// than a frame the stream restarts with a marker bit.
+// application can write a file as fast as it reads it. A frame written up
+// to a frame late leaves at once (the next one too, to catch up); after a
+// longer pause the stream restarts with a marker bit. Write returns
+// ErrClosed once the Endpoint is closed and ctx's error when ctx ends,
+// without waiting for the frame's turn.
 func (e *Endpoint) Write(ctx context.Context, frame []int16) error {
+	if err := e.pace(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-e.done:
+		return ErrClosed
+	default:
+	}
+	e.pkt.Header = rtp.Header{Version: 2, Marker: e.mark, PayloadType: e.cfg.Encoder.PayloadType(), SequenceNumber: e.seq,
+		Timestamp: e.ts, SSRC: e.ssrc}
+	e.pkt.Payload = e.cfg.Encoder.Encode(e.pkt.Payload[:0], frame)
+	e.mark = false
+	e.seq++
+	e.ts += uint32(e.cfg.Encoder.ClockRate() * e.cfg.FrameMS / 1000)
+	n := e.pkt.MarshalSize()
+	if cap(e.wbuf) < n {
+		e.wbuf = make([]byte, n)
+	}
+	b := e.wbuf[:n]
+	if _, err := e.pkt.MarshalTo(b); err != nil {
+		return err
+	}
+	if p := e.peer.Load(); p != nil {
+		e.cfg.Pair.RTP.WriteToUDPAddrPort(b, *p)
+	}
+	return nil
+}
+
+// pace waits until the next frame is due: on the Pacer's tick when there
+// is one that runs, else on the Endpoint's timer.
+func (e *Endpoint) pace(ctx context.Context) error {
+	if e.perTick > 0 {
+		err := e.paceTick(ctx)
+		if !errors.Is(err, errPacerStopped) {
+			return err
+		}
+		// The Pacer stopped (the PBX shuts down): the call may still
+		// finish, on a timer.
+		e.perTick = 0
+	}
+	return e.paceTimer(ctx)
+}
+
+// paceTick waits for the Pacer's tick of the next frame.
+func (e *Endpoint) paceTick(ctx context.Context) error {
+	n, ok := e.cfg.Pacer.now()
+	if !ok {
+		return errPacerStopped
+	}
+	if !e.paced || n > e.due+e.perTick {
+		// The first frame, or more than a frame late: start over now.
+		e.due, e.paced, e.mark = n, true, true
+	}
+	if e.due > n {
+		if _, err := e.cfg.Pacer.wait(ctx, e.done, e.due); err != nil {
+			return err
+		}
+	}
+	e.due += e.perTick
+	return nil
+}
+
+// paceTimer waits on the Endpoint's own timer until the next frame is due.
+func (e *Endpoint) paceTimer(ctx context.Context) error {
 	now := e.cfg.Now()
 	step := time.Duration(e.cfg.FrameMS) * time.Millisecond
 	if e.next.IsZero() || now.Sub(e.next) > step {
@@ -353,28 +431,6 @@ func (e *Endpoint) Write(ctx context.Context, frame []int16) error {
 			return ctx.Err()
 		}
 	}
-	select {
-	case <-e.done:
-		return ErrClosed
-	default:
-	}
 	e.next = e.next.Add(step)
-	e.pkt.Header = rtp.Header{Version: 2, Marker: e.mark, PayloadType: e.cfg.Encoder.PayloadType(), SequenceNumber: e.seq,
-		Timestamp: e.ts, SSRC: e.ssrc}
-	e.pkt.Payload = e.cfg.Encoder.Encode(e.pkt.Payload[:0], frame)
-	e.mark = false
-	e.seq++
-	e.ts += uint32(e.cfg.Encoder.ClockRate() * e.cfg.FrameMS / 1000)
-	n := e.pkt.MarshalSize()
-	if cap(e.wbuf) < n {
-		e.wbuf = make([]byte, n)
-	}
-	b := e.wbuf[:n]
-	if _, err := e.pkt.MarshalTo(b); err != nil {
-		return err
-	}
-	if p := e.peer.Load(); p != nil {
-		e.cfg.Pair.RTP.WriteToUDPAddrPort(b, *p)
-	}
 	return nil
 }

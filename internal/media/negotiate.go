@@ -9,17 +9,24 @@ import (
 	"github.com/gopbx/gopbx/internal/media/sdp"
 )
 
-// Format is an audio format of an SDP offer: payload type, encoding name
-// and RTP clock rate.
+// Format is an audio format of an SDP offer: payload type, encoding name,
+// RTP clock rate and channels.
 type Format struct {
 	PT    uint8
-	Name  string // upper case: PCMU, PCMA, G722, TELEPHONE-EVENT...
+	Name  string // upper case: PCMU, PCMA, G722, OPUS, TELEPHONE-EVENT...
 	Clock int
+	// Channels is the rtpmap's encoding parameter, 0 when it has none
+	// (one channel). Opus always says 2 (RFC 7587 7), whatever it sends.
+	Channels int
 }
 
 // staticFormats are RFC 3551's static payload types an offer may list
 // without an rtpmap.
-var staticFormats = map[uint8]Format{0: {0, "PCMU", 8000}, 8: {8, "PCMA", 8000}, 9: {9, "G722", 8000}}
+var staticFormats = map[uint8]Format{
+	0: {PT: 0, Name: "PCMU", Clock: 8000},
+	8: {PT: 8, Name: "PCMA", Clock: 8000},
+	9: {PT: 9, Name: "G722", Clock: 8000},
+}
 
 // Formats lists the formats of an audio stream in the offer's order of
 // preference.
@@ -36,9 +43,10 @@ func Formats(m *sdp.Media) []Format {
 			continue
 		}
 		name, rest, _ := strings.Cut(enc, "/")
-		clockS, _, _ := strings.Cut(rest, "/")
+		clockS, chS, _ := strings.Cut(rest, "/")
 		clock, _ := strconv.Atoi(clockS)
-		maps[uint8(pt)] = Format{PT: uint8(pt), Name: strings.ToUpper(name), Clock: clock}
+		ch, _ := strconv.Atoi(chS)
+		maps[uint8(pt)] = Format{PT: uint8(pt), Name: strings.ToUpper(name), Clock: clock, Channels: ch}
 	}
 	var out []Format
 	for _, f := range m.Formats {
@@ -92,8 +100,43 @@ func Choose(m *sdp.Media, supported ...string) (Choice, error) {
 	return c, nil
 }
 
+// rtpmap is the encoding of f as an a=rtpmap line writes it. Opus is
+// "opus/48000/2" whatever the offer wrote (RFC 7587 7: lower case is the
+// registered spelling, and some stacks compare it case-sensitively).
+func rtpmap(f Format) string {
+	if f.Name == "OPUS" {
+		return "opus/48000/2"
+	}
+	s := f.Name + "/" + strconv.Itoa(f.Clock)
+	if f.Channels > 1 {
+		s += "/" + strconv.Itoa(f.Channels)
+	}
+	return s
+}
+
+// PayloadAs returns c with payload type pt instead of its own: the number
+// the SDP gave a codec of dynamic payload type (Opus), which the Endpoint
+// and the Player then send and expect. It returns c itself when pt is
+// already c's.
+func PayloadAs(c Codec, pt uint8) Codec {
+	if c.PayloadType() == pt {
+		return c
+	}
+	return dynamicCodec{c, pt}
+}
+
+// dynamicCodec is a Codec under another payload type.
+type dynamicCodec struct {
+	Codec
+	pt uint8
+}
+
+func (d dynamicCodec) PayloadType() uint8 { return d.pt }
+
 // AnswerSDP is the PBX's answer to one audio offer: c's codec (and
-// telephone-event) at addr:port, sendrecv, 20 ms packets.
+// telephone-event) at addr:port, sendrecv, 20 ms packets. Opus is answered
+// without fmtp: its defaults (mono, no in-band FEC asked of the sender,
+// any bandwidth) are what the apps take.
 func AnswerSDP(addr netip.Addr, port int, c Choice, sessionID string) []byte {
 	ip := "IP4"
 	if addr.Is6() {
@@ -106,7 +149,7 @@ func AnswerSDP(addr netip.Addr, port int, c Choice, sessionID string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=gopbx %s 1 IN %s %s\r\ns=gopbx\r\nc=IN %s %s\r\nt=0 0\r\n", sessionID, ip, addr, ip, addr)
 	fmt.Fprintf(&b, "m=audio %d RTP/AVP %s\r\n", port, fmts)
-	fmt.Fprintf(&b, "a=rtpmap:%d %s/%d\r\n", c.Codec.PT, c.Codec.Name, c.Codec.Clock)
+	fmt.Fprintf(&b, "a=rtpmap:%d %s\r\n", c.Codec.PT, rtpmap(c.Codec))
 	if c.EventPT >= 0 {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", c.EventPT, c.EventPT)
 	}

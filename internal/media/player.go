@@ -29,6 +29,11 @@ type PlayerConfig struct {
 	// Ticks, when set, paces the packets instead of a ticker of FrameMS:
 	// one packet per value received (tests drive it by hand).
 	Ticks <-chan time.Time
+	// Pacer, when set (and Ticks is not), paces the packets on its shared
+	// tick instead of a ticker of the Player's own; FrameMS must be a whole
+	// number of its ticks. A Pacer whose Run ended leaves the Player to
+	// its own ticker.
+	Pacer *Pacer
 }
 
 // Player streams a WAV file in a loop as RTP in one codec, one packet per
@@ -97,10 +102,21 @@ func NewPlayer(cfg PlayerConfig) (*Player, error) {
 }
 
 // Run sends a packet every frame until ctx ends (it then returns nil) or
-// the source fails (it returns the error).
+// the source fails (it returns the error). A Player that falls behind
+// (a stall of the process) skips the frames it missed rather than sending
+// them in a burst.
 func (p *Player) Run(ctx context.Context) error {
 	ticks := p.cfg.Ticks
-	if ticks == nil {
+	pacer := p.cfg.Pacer
+	per := pacer.ticksPer(p.cfg.FrameMS)
+	var n uint64 // the Pacer's tick of the last packet
+	if ticks == nil && per > 0 {
+		var ok bool
+		if n, ok = pacer.now(); !ok {
+			per = 0
+		}
+	}
+	if ticks == nil && per == 0 {
 		t := time.NewTicker(time.Duration(p.cfg.FrameMS) * time.Millisecond)
 		defer t.Stop()
 		ticks = t.C
@@ -113,6 +129,21 @@ func (p *Player) Run(ctx context.Context) error {
 			return fmt.Errorf("play: %w", err)
 		}
 		p.cfg.Send(pkt)
+		if ticks == nil {
+			m, err := pacer.wait(ctx, nil, n+per)
+			switch {
+			case errors.Is(err, errPacerStopped):
+				// The PBX shuts down; the hold may still last a while.
+				t := time.NewTicker(time.Duration(p.cfg.FrameMS) * time.Millisecond)
+				defer t.Stop()
+				ticks = t.C
+			case err != nil:
+				return nil
+			default:
+				n = m
+				continue
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil

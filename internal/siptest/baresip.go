@@ -49,6 +49,10 @@ type BaresipConfig struct {
 	// ManualAnswer leaves incoming calls ringing until Accept; by default
 	// the phone answers by itself.
 	ManualAnswer bool
+	// Codecs are the codecs the phone offers and accepts, in its order of
+	// preference: "PCMU", "PCMA", "G722" or "opus"; empty means PCMU and
+	// PCMA. The phone's tone file has the first one's rate and channels.
+	Codecs []string
 }
 
 // Baresip is a running baresip 1.0.0 softphone, driven over its ctrl_tcp
@@ -148,7 +152,15 @@ func StartBaresip(tb testing.TB, cfg BaresipConfig) *Baresip {
 		tb.Fatal(err)
 	}
 	wav := filepath.Join(dir, "tone.wav")
-	if out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", wav,
+	// baresip 1.0.0's aufile does not convert: the file must have the
+	// rate and channels of the first codec (48 kHz stereo for Opus).
+	rate, channels := "8000", "1"
+	if len(cfg.Codecs) > 0 {
+		if c, ok := baresipCodecs[strings.ToLower(cfg.Codecs[0])]; ok {
+			rate, channels = c.rate, c.channels
+		}
+	}
+	if out, err := exec.Command("sox", "-n", "-r", rate, "-c", channels, "-b", "16", wav,
 		"synth", strconv.Itoa(cfg.ToneSeconds), "sine", strconv.Itoa(cfg.ToneHz)).CombinedOutput(); err != nil {
 		tb.Fatalf("siptest: sox: %v %s", err, out)
 	}
@@ -193,6 +205,11 @@ module_app menu.so
 module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:%d
 `, sipPort, wav, filepath.Join(dir, "snd"), ctrlPort)
+	for _, c := range cfg.Codecs {
+		if m := baresipCodecs[strings.ToLower(c)].module; m != "" {
+			config += "module " + m + "\n"
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644); err != nil {
 		return nil, err
 	}
@@ -241,6 +258,17 @@ ctrl_tcp_listen 127.0.0.1:%d
 	}
 }
 
+// baresipCodecs are the codecs BaresipConfig.Codecs may name: how
+// audio_codecs must spell them (baresip reads a bare name as name/8000/1,
+// which matches neither G.722 nor Opus), the module that has them and the
+// format aufile then needs.
+var baresipCodecs = map[string]struct{ name, module, rate, channels string }{
+	"pcmu": {"PCMU/8000/1", "", "8000", "1"},
+	"pcma": {"PCMA/8000/1", "", "8000", "1"},
+	"g722": {"G722/16000/1", "g722.so", "16000", "1"},
+	"opus": {"opus/48000/2", "opus.so", "48000", "2"},
+}
+
 // baresipAccount is the accounts line of cfg.
 func baresipAccount(cfg BaresipConfig) string {
 	regint, answer := 300, "auto"
@@ -250,8 +278,19 @@ func baresipAccount(cfg BaresipConfig) string {
 	if cfg.ManualAnswer {
 		answer = "manual"
 	}
-	return fmt.Sprintf(`<sip:%s@%s;transport=%s>;auth_user=%s;auth_pass=%s;outbound="sip:%s;transport=%s";answermode=%s;regint=%d;audio_codecs=PCMU,PCMA`,
-		cfg.Ext, cfg.Domain, cfg.Transport, cfg.Ext, cfg.Password, cfg.PBX, cfg.Transport, answer, regint)
+	codecs := "PCMU,PCMA"
+	if len(cfg.Codecs) > 0 {
+		var names []string
+		for _, c := range cfg.Codecs {
+			if b, ok := baresipCodecs[strings.ToLower(c)]; ok {
+				c = b.name
+			}
+			names = append(names, c)
+		}
+		codecs = strings.Join(names, ",")
+	}
+	return fmt.Sprintf(`<sip:%s@%s;transport=%s>;auth_user=%s;auth_pass=%s;outbound="sip:%s;transport=%s";answermode=%s;regint=%d;audio_codecs=%s`,
+		cfg.Ext, cfg.Domain, cfg.Transport, cfg.Ext, cfg.Password, cfg.PBX, cfg.Transport, answer, regint, codecs)
 }
 
 // read reads the control connection: replies go to the command waiting
@@ -516,6 +555,13 @@ func (p *Baresip) Heard(freqs ...float64) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ch := wavChannels(files[len(files)-1]); ch > 1 {
+		// Opus calls are recorded in stereo: keep the first channel.
+		for i := range len(samples) / ch {
+			samples[i] = samples[i*ch]
+		}
+		samples = samples[:len(samples)/ch]
+	}
 	if len(samples) < rate {
 		return nil, fmt.Errorf("baresip %s: heard only %d samples at %d Hz", p.cfg.Ext, len(samples), rate)
 	}
@@ -525,6 +571,24 @@ func (p *Baresip) Heard(freqs ...float64) ([]float64, error) {
 		out[i] = Goertzel(samples, f, rate)
 	}
 	return out, nil
+}
+
+// wavChannels returns the channel count of a canonical WAV file (the fmt
+// chunk first, as sndfile writes it), or 1 when it cannot tell.
+func wavChannels(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 1
+	}
+	defer f.Close()
+	var h [24]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil || string(h[12:16]) != "fmt " {
+		return 1
+	}
+	if ch := int(h[22]) | int(h[23])<<8; ch > 0 {
+		return ch
+	}
+	return 1
 }
 
 // Stop ends baresip (SIGINT, then SIGKILL after 3 s) and waits for it.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/icholy/digest"
+
 	"github.com/gopbx/gopbx/internal/pbx"
 )
 
@@ -157,13 +159,20 @@ func (s *Service) ask(ctx context.Context, u actionURL, params url.Values) (urlA
 			req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 		}
 	}
+	client := s.cfg.HTTP
 	switch u.Auth {
 	case "BASIC":
 		req.SetBasicAuth(u.Username, u.Password)
 	case "BEARER":
 		req.Header.Set("Authorization", "Bearer "+u.Token)
+	case "DIGEST":
+		// RFC 7616: the server's 401 challenge is answered, and the request
+		// sent again, by the digest transport over the usual one.
+		c := *client
+		c.Transport = &digest.Transport{Username: u.Username, Password: u.Password, Transport: client.Transport}
+		client = &c
 	}
-	res, err := s.cfg.HTTP.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return urlAnswer{}, fmt.Errorf("action url: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/icholy/digest"
 
 	"github.com/gopbx/gopbx/internal/apps/ivr"
 	"github.com/gopbx/gopbx/internal/call"
@@ -437,5 +439,68 @@ func TestNumbers(t *testing.T) {
 	}
 	if m, err := s.Numbers(context.Background(), f.tenant.ID+1); err != nil || len(m) != 0 {
 		t.Errorf("another tenant's numbers: %v %v", m, err)
+	}
+}
+
+// TestActionURLDigest has an action URL behind RFC 7616 digest
+// authentication: the IVR answers the server's challenge with the URL's
+// user name and password, for GET and for POST (whose body is sent again),
+// and a wrong password falls back to the menu.
+func TestActionURLDigest(t *testing.T) {
+	const realm, nonce = "crm", "n0nce"
+	var mu sync.Mutex
+	authorized := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chal := &digest.Challenge{Realm: realm, Nonce: nonce, QOP: []string{"auth"}, Algorithm: "MD5"}
+		creds, err := digest.ParseCredentials(r.Header.Get("Authorization"))
+		if err == nil {
+			var want *digest.Credentials
+			want, err = digest.Digest(chal, digest.Options{Method: r.Method, URI: r.URL.RequestURI(), Username: "crm", Password: "pw",
+				Cnonce: creds.Cnonce, Count: creds.Nc})
+			if err == nil && (creds.Username != "crm" || creds.Response != want.Response) {
+				err = errors.New("wrong response")
+			}
+		}
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", chal.String())
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			var body map[string]string
+			if json.NewDecoder(r.Body).Decode(&body) != nil || body["input"] != "1" {
+				http.Error(w, "no body", http.StatusBadRequest)
+				return
+			}
+		}
+		mu.Lock()
+		authorized++
+		mu.Unlock()
+		io.WriteString(w, `{"action":"call","destination":"102"}`)
+	}))
+	defer srv.Close()
+
+	f := newFixture(t, menuSettings(rule("1", "FORWARD_TO_NUMBER", "101")))
+	keys := map[string][]string{"ivr/thank-you": {"1#"}}
+	for _, tt := range []struct {
+		method, password, want string
+	}{
+		{"GET", "pw", "transfer 102"},
+		{"POST", "pw", "transfer 102"},
+		{"GET", "wrong", "transfer 101"},
+	} {
+		raw, _ := json.Marshal(map[string]any{"enabled": true, "url": srv.URL + "/dest", "auth": "DIGEST", "username": "crm",
+			"password": tt.password, "type": "DTMF", "dtmf_mask": "ALL", "method": tt.method, "request_timeout": 2})
+		a := store.ActionURL{IVR: f.ivr.ID, Settings: raw}
+		if err := f.db.CreateActionURL(context.Background(), f.tenant.ID, &a); err != nil {
+			t.Fatal(err)
+		}
+		if fw, _ := f.run(keys); !cmp.Equal(fw, []string{tt.want}) {
+			t.Errorf("%s with password %q: %v, want %s", tt.method, tt.password, fw, tt.want)
+		}
+		f.db.DeleteActionURL(context.Background(), f.tenant.ID, f.ivr.ID, a.ID)
+	}
+	if authorized != 2 {
+		t.Errorf("%d authorized requests, want 2", authorized)
 	}
 }

@@ -51,6 +51,8 @@ func CodecByName(name string) (func() Codec, bool) {
 		return func() Codec { return PCMA{} }, true
 	case strings.EqualFold(name, "G722"):
 		return func() Codec { return NewG722() }, true
+	case strings.EqualFold(name, "OPUS"):
+		return Opus() // only in a build with the opus tag
 	}
 	return nil, false
 }

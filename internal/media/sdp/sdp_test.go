@@ -122,6 +122,26 @@ func TestRewrite(t *testing.T) {
 	}
 }
 
+// TestRewriteOpus: the relay passes Opus through, so its dynamic payload
+// type, rtpmap and fmtp reach the other phone as the offer wrote them.
+func TestRewriteOpus(t *testing.T) {
+	body := "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n" +
+		"m=audio 4000 RTP/AVP 96 101\r\n" +
+		"a=rtpmap:96 opus/48000/2\r\n" +
+		"a=fmtp:96 stereo=1;sprop-stereo=1;useinbandfec=1\r\n" +
+		"a=rtpmap:101 telephone-event/48000\r\n" +
+		"a=ptime:20\r\n"
+	s, err := Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Rewrite(netip.MustParseAddr("203.0.113.5"), []int{40000})
+	want := strings.ReplaceAll(strings.ReplaceAll(body, "10.0.0.1", "203.0.113.5"), "audio 4000", "audio 40000")
+	if diff := cmp.Diff(want, string(s.Marshal())); diff != "" {
+		t.Errorf("rewrite (-want +got):\n%s", diff)
+	}
+}
+
 func TestRewriteMediaLevelConnectionAndICE(t *testing.T) {
 	body := "v=0\no=- 1 1 IN IP4 10.0.0.1\ns=call\nt=0 0\na=ice-lite\n" +
 		"m=audio 4000 RTP/AVP 8\nc=IN IP4 10.0.0.7\na=candidate:1 1 UDP 1 10.0.0.7 4000 typ host\na=ice-ufrag:x\na=sendonly\n"
