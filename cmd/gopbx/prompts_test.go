@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,39 +42,6 @@ func toneWAV(t *testing.T, rate int, hz float64, secs int) []byte {
 	return b.Bytes()
 }
 
-// uploadPromptFile uploads b as a file of the tenant through PortSIP's
-// chunked upload (/blobs/uploads: start, complete) and returns its ID.
-func uploadPromptFile(t *testing.T, m *Main, token, name string, b []byte) string {
-	t.Helper()
-	do := func(path string, header map[string]string, body []byte) *http.Response {
-		req, _ := http.NewRequest("POST", "http://"+m.APIAddr()+path, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		for k, v := range header {
-			req.Header.Set(k, v)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
-	resp := do("/api/blobs/uploads?filename="+url.QueryEscape(name), nil, nil)
-	resp.Body.Close()
-	id, tok := resp.Header.Get("PortSIP-Upload-ID"), resp.Header.Get("PortSIP-Upload-Token")
-	if resp.StatusCode != 202 || id == "" {
-		t.Fatalf("start upload: status %d", resp.StatusCode)
-	}
-	resp = do("/api/blobs/uploads/"+id+"/complete", map[string]string{"PortSIP-Upload-Token": tok}, b)
-	defer resp.Body.Close()
-	var out struct {
-		ID string `json:"id"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 201 || out.ID == "" {
-		t.Fatalf("complete upload: status %d, %v", resp.StatusCode, err)
-	}
-	return out.ID
-}
-
 // TestPromptReplacedThroughAPI has a tenant administrator replace the
 // voicemail prompt "not available" with a 1700 Hz tone through the API:
 // baresip 101 then calls 102, who is not registered, and hears the tone in
@@ -89,7 +53,7 @@ func TestPromptReplacedThroughAPI(t *testing.T) {
 	defer cancel()
 	m := mustRunMain(t)
 	tn := provisionTenant(t, m, "acme.test", "101", "102")
-	file := uploadPromptFile(t, m, tn.Admin, "not-available.wav", toneWAV(t, 16000, promptToneHz, 2))
+	file := uploadFile(t, m, tn.Admin, "not-available.wav", toneWAV(t, 16000, promptToneHz, 2))
 	if st := apiCall(t, m, "POST", "/api/prompts/replace", tn.Admin, map[string]string{"name": "vm/not-available", "language": "en", "file_id": file}, nil); st/100 != 2 {
 		t.Fatalf("replace prompt: status %d", st)
 	}
@@ -148,7 +112,7 @@ func TestVoicemailUserPromptSettings(t *testing.T) {
 	m := mustRunMain(t)
 	tn := provisionTenant(t, m, "acme.test", "101", "102")
 	for name, hz := range map[string]float64{"vm/enter-password": promptToneHz, "received": receivedHz} {
-		file := uploadPromptFile(t, m, tn.Admin, strings.ReplaceAll(name, "/", "-")+".wav", toneWAV(t, 8000, hz, 1))
+		file := uploadFile(t, m, tn.Admin, strings.ReplaceAll(name, "/", "-")+".wav", toneWAV(t, 8000, hz, 1))
 		if st := apiCall(t, m, "POST", "/api/prompts/replace", tn.Admin, map[string]string{"name": name, "language": "de", "file_id": file}, nil); st/100 != 2 {
 			t.Fatalf("replace %s: status %d", name, st)
 		}
