@@ -83,9 +83,11 @@ func TestBaresipMWI(t *testing.T) {
 // registered at pbx (siptest's config does not load it), and has it
 // subscribe. The module subscribes when an account registers, so p's
 // account is made anew, as siptest writes it. Loaded from the config at
-// start instead, baresip 1.0.0's mwi module logged "subscribing" in a tight
-// loop and the phone stopped answering its control port; why (baresip, or
-// an answer of gopbx to a SUBSCRIBE sent before the REGISTER) is not known.
+// start instead, baresip 1.0.0's mwi module sends a new SUBSCRIBE (new
+// Call-ID) right after gopbx's 200 to the first, without any message from
+// gopbx in between, and then again after each, in a tight loop: the phone
+// stops answering its control port, and gopbx's flood guard drops the
+// SUBSCRIBEs.
 func loadMWI(ctx context.Context, t *testing.T, p *siptest.Baresip, domain, pbx string) {
 	t.Helper()
 	if _, err := p.Command(ctx, "insmod", "mwi.so"); err != nil {
