@@ -11,8 +11,9 @@ import (
 
 // TestForwardRules has real phones follow PortSIP's user forward rules.
 // 102's phone rings without answering; its no-answer rule forwards to 103
-// after 3 s, and baresip 101 then talks with baresip 103 (each hears the
-// other's tone). Then 102 turns on do-not-disturb with a rule that hangs
+// after 3 s: 103 rings while 101 still hears ringing (nobody answered 101
+// yet), and once 103 answers, baresip 101 talks with baresip 103 (each hears
+// the other's tone). Then 102 turns on do-not-disturb with a rule that hangs
 // up: 101's next call to 102 gets busy at once, and 102's phone never rings.
 func TestForwardRules(t *testing.T) {
 	siptest.NeedBaresip(t)
@@ -33,12 +34,22 @@ func TestForwardRules(t *testing.T) {
 		}
 		return p
 	}
-	caller, unanswered, forwardee := phone("101", toneCaller, false), phone("102", toneCallee, true), phone("103", tone103, false)
+	caller, unanswered, forwardee := phone("101", toneCaller, false), phone("102", toneCallee, true), phone("103", tone103, true)
 
 	if err := caller.Dial(ctx, "sip:102@acme.test"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := unanswered.WaitEvent(ctx, "CALL_INCOMING"); err != nil {
+		t.Fatal(err)
+	}
+	// 103 rings while the caller is still unanswered: nobody took the call.
+	if _, err := forwardee.WaitEvent(ctx, "CALL_INCOMING"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(eventsOf(caller, "CALL_ESTABLISHED")); n != 0 {
+		t.Fatal("the caller was answered before the forward's destination answered")
+	}
+	if err := forwardee.Accept(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := forwardee.WaitEstablished(ctx); err != nil {

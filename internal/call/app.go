@@ -203,6 +203,40 @@ func (s *session) nextPlan(next *appNext) (Plan, bool) {
 	return plan, true
 }
 
+// legsFor returns the legs that ring plan's extension (one per phone of the
+// callee in the session's tenant) or its first trunk route, and reports
+// false when there is nothing to ring. For an extension the call's record
+// names the new callee, whose recording settings now count (record.go).
+// s.mu is not held.
+func (s *session) legsFor(plan Plan) ([]*leg, bool) {
+	var legs []*leg
+	if plan.Extension != "" {
+		callee, err := s.m.d.Users.UserByExtension(s.ctx, s.tenant.ID, plan.Extension)
+		if err != nil || !callee.Enabled {
+			return nil, false
+		}
+		bindings, err := s.m.d.Locator.Contacts(s.ctx, s.tenant.ID, plan.Extension)
+		if err != nil {
+			return nil, false
+		}
+		for _, b := range bindings {
+			if b.Tenant == 0 || b.Tenant == s.tenant.ID {
+				legs = append(legs, &leg{s: s, binding: b})
+			}
+		}
+		if len(legs) == 0 {
+			return nil, false
+		}
+		s.mu.Lock()
+		s.rec.Callee, s.rec.CalleeDisplayName = plan.Extension, callee.DisplayName
+		s.recordPlan = s.recordPlan.withCallee(callee, s.log)
+		s.mu.Unlock()
+	} else if len(plan.Trunks) > 0 {
+		legs = append(legs, &leg{s: s, route: &plan.Trunks[0]})
+	}
+	return legs, len(legs) > 0
+}
+
 // putThrough rings plan's extension or trunks for a caller an App
 // answered. The App's media port becomes the relay's side toward the
 // caller, so the caller keeps sending where it does; the callee is offered
@@ -211,29 +245,8 @@ func (s *session) nextPlan(next *appNext) (Plan, bool) {
 // only known now), from that answer on. It reports false when there is
 // nothing to ring (the caller is then hung up).
 func (s *session) putThrough(plan Plan) bool {
-	var legs []*leg
-	if plan.Extension != "" {
-		callee, err := s.m.d.Users.UserByExtension(s.ctx, s.tenant.ID, plan.Extension)
-		if err != nil || !callee.Enabled {
-			return false
-		}
-		bindings, err := s.m.d.Locator.Contacts(s.ctx, s.tenant.ID, plan.Extension)
-		if err != nil {
-			return false
-		}
-		for _, b := range bindings {
-			if b.Tenant == 0 || b.Tenant == s.tenant.ID {
-				legs = append(legs, &leg{s: s, binding: b})
-			}
-		}
-		s.mu.Lock()
-		s.rec.Callee, s.rec.CalleeDisplayName = plan.Extension, callee.DisplayName
-		s.recordPlan = s.recordPlan.withCallee(callee, s.log) // record.go
-		s.mu.Unlock()
-	} else if len(plan.Trunks) > 0 {
-		legs = append(legs, &leg{s: s, route: &plan.Trunks[0]})
-	}
-	if len(legs) == 0 {
+	legs, ok := s.legsFor(plan)
+	if !ok {
 		return false
 	}
 	b, err := s.m.d.Ports.Listen()

@@ -74,3 +74,46 @@ func TestUnansweredByOutcome(t *testing.T) {
 	<-app.calls
 	sess.Bye(ctx)
 }
+
+// TestForwardWithoutAnswer has a busy callee whose rule forwards to 103:
+// 103 rings while the caller still waits for an answer, the caller's 200
+// is 103's, and the CDR names 103. When 103 is busy too, the caller gets
+// 486: a forward is not forwarded again.
+func TestForwardWithoutAnswer(t *testing.T) {
+	caller, busyPhone := newPhone(t, "101", answer), newPhone(t, "102", busy)
+	target := newPhone(t, "103", answer)
+	var e *env
+	e = newEnv(t, envOpts{codecs: codecs, router: routerFunc(func(_ context.Context, _ call.Origin, req *sip.Request) (call.Plan, error) {
+		p := call.Plan{Tenant: e.tenant, Direction: call.ExtensionCall, Extension: req.Recipient.User, Target: req.Recipient.User}
+		if req.Recipient.User == "102" {
+			p.Unanswered = call.AlwaysApp(call.Forward{Number: "103"})
+		}
+		return p, nil
+	})})
+	e.loc.add(e.tenant.ID, "102", busyPhone)
+	e.loc.add(e.tenant.ID, "103", target)
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+
+	sess, code := caller.dial(ctx, e.addr, "102")
+	if code != 200 {
+		t.Fatalf("status %d, want 103's 200", code)
+	}
+	target.invite()
+	if err := sess.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	target.next(sip.BYE)
+	if r := e.cdrs(1)[0]; r.Callee != "103" || r.AnsweredAt.IsZero() {
+		t.Errorf("cdr: callee %q, answered %v", r.Callee, r.AnsweredAt)
+	}
+
+	e.loc.mu.Lock()
+	e.loc.m = map[string][]pbx.Binding{}
+	e.loc.mu.Unlock()
+	e.loc.add(e.tenant.ID, "102", busyPhone)
+	e.loc.add(e.tenant.ID, "103", newPhone(t, "103", busy))
+	if _, code := caller.dial(ctx, e.addr, "102"); code != sip.StatusBusyHere {
+		t.Errorf("forward to a busy phone: status %d, want 486", code)
+	}
+}

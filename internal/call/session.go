@@ -500,7 +500,14 @@ func (s *session) onLegFailed(l *leg, code int) {
 	}
 	final := finalCode(s.codes)
 	if app := s.unansweredApp(final); app != nil {
+		fw, direct := s.directForward(app)
 		s.mu.Unlock()
+		if direct {
+			if !s.forwardTo(fw, final) {
+				s.endRinging(final)
+			}
+			return
+		}
 		s.log.Info("no phone answered, handing the call to its app", "status", final)
 		s.serveApp(app, s.target)
 		return
@@ -551,6 +558,14 @@ func (s *session) unansweredApp(code int) App {
 	return s.unanswered(why)
 }
 
+// directForward reports whether app is a Forward the session can ring
+// without answering the caller: the caller's INVITE offered SDP, which the
+// new legs are offered. The caller holds s.mu.
+func (s *session) directForward(app App) (Forward, bool) {
+	fw, ok := app.(Forward)
+	return fw, ok && !s.lateOffer && s.sdpTo[media.B] != nil
+}
+
 // unansweredCode reports whether an extension call that failed with code
 // counts as unanswered (busy, no answer, unavailable), which an Unanswered
 // app takes, rather than refused (declined, cancelled).
@@ -590,7 +605,14 @@ func (s *session) giveUp(code int, why string) {
 		return
 	}
 	if app := s.unansweredApp(code); app != nil {
+		fw, direct := s.directForward(app)
 		s.mu.Unlock()
+		if direct {
+			if !s.forwardTo(fw, code) { // cancels the legs
+				s.endRinging(code)
+			}
+			return
+		}
 		s.log.Info("call not answered, handing it to its app", "reason", why)
 		s.serveApp(app, s.target) // cancels the legs
 		return

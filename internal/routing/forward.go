@@ -179,14 +179,9 @@ func (r *Router) afterRinging(rule *forwardRule) call.App {
 		if rule.Number == "" {
 			return nil
 		}
-		number := rule.Number
-		// The call was offered to the phones and is answered here to be
-		// put through (AppCall.Transfer): the caller waits, answered,
-		// while the new destination rings.
-		return call.AppFunc(func(_ context.Context, c *call.AppCall) error {
-			c.Transfer(number)
-			return nil
-		})
+		// The session rings the number while the caller still hears
+		// ringing (call.Forward).
+		return call.Forward{Number: rule.Number}
 	}
 	return nil
 }
