@@ -79,3 +79,37 @@ func (s *session) forwardTo(f Forward, code int) bool {
 	s.log.Info("call forwarded", "status", code, "number", f.Number, "extension", plan.Extension, "trunks", len(plan.Trunks), "legs", len(legs))
 	return true
 }
+
+// unansweredApp returns the App that takes the call now that its phones
+// failed with code (Plan.Unanswered), or nil when the call ends with code:
+// no such App, a status that is no unanswered call, or a HANGUP rule. The
+// caller holds s.mu.
+func (s *session) unansweredApp(code int) App {
+	if s.unanswered == nil || !unansweredCode(code) || s.aDone {
+		return nil
+	}
+	why := NoAnswer
+	if code == sip.StatusBusyHere || code == 600 {
+		why = Busy
+	}
+	return s.unanswered(why)
+}
+
+// directForward reports whether app is a Forward the session can ring
+// without answering the caller: the caller's INVITE offered SDP, which the
+// new legs are offered. The caller holds s.mu.
+func (s *session) directForward(app App) (Forward, bool) {
+	fw, ok := app.(Forward)
+	return fw, ok && !s.lateOffer && s.sdpTo[media.B] != nil
+}
+
+// unansweredCode reports whether an extension call that failed with code
+// counts as unanswered (busy, no answer, unavailable), which an Unanswered
+// app takes, rather than refused (declined, cancelled).
+func unansweredCode(code int) bool {
+	switch code {
+	case sip.StatusBusyHere, 600, sip.StatusTemporarilyUnavailable, sip.StatusRequestTimeout, sip.StatusNotFound:
+		return true
+	}
+	return false
+}

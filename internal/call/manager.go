@@ -511,3 +511,17 @@ func (m *Manager) writeRejected(ctx context.Context, origin Origin, plan Plan, r
 		m.log.Error("write cdr", "call_id", r.CallID, "error", err)
 	}
 }
+
+// info is the session as the API lists it (Manager.Sessions).
+func (s *session) info() SessionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := CallInfo{
+		Caller: s.rec.Caller, CallerDisplayName: s.rec.CallerDisplayName, Callee: s.rec.Callee,
+		StartedAt: s.rec.StartedAt, Answered: s.state == answered,
+	}
+	if !s.rec.AnsweredAt.IsZero() {
+		c.TalkingTime = int(s.m.d.Now().Sub(s.rec.AnsweredAt) / time.Second)
+	}
+	return SessionInfo{ID: s.id, Tenant: s.tenant.ID, Calls: []CallInfo{c}}
+}
