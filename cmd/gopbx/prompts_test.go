@@ -65,15 +65,7 @@ func TestPromptReplacedThroughAPI(t *testing.T) {
 		p := siptest.StartBaresip(t, siptest.BaresipConfig{Ext: "101", Password: sipPassword(tn.Domain, "101"), Domain: tn.Domain,
 			PBX: m.SIP.Addr("udp"), ToneHz: toneCaller, Register: true})
 		defer p.Stop()
-		if err := p.WaitRegistered(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Dial(ctx, "sip:102@acme.test"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.WaitEstablished(ctx); err != nil {
-			t.Fatal(err)
-		}
+		dialAnswered(ctx, t, p, "sip:102@acme.test")
 		// "The person at extension 1 0 2", then the replaced prompt.
 		time.Sleep(9 * time.Second)
 		if err := p.Hangup(ctx); err != nil {
@@ -144,15 +136,7 @@ func TestVoicemailUserPromptSettings(t *testing.T) {
 		p := siptest.StartBaresip(t, siptest.BaresipConfig{Ext: "102", Password: sipPassword(tn.Domain, "102"), Domain: tn.Domain,
 			PBX: m.SIP.Addr("udp"), ToneHz: toneCallee, Register: true})
 		defer p.Stop()
-		if err := p.WaitRegistered(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Dial(ctx, "sip:777@acme.test"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.WaitEstablished(ctx); err != nil {
-			t.Fatal(err)
-		}
+		dialAnswered(ctx, t, p, "sip:777@acme.test")
 		time.Sleep(1500 * time.Millisecond)
 		sendKeys(ctx, t, p, "2468#")
 		time.Sleep(1500 * time.Millisecond)

@@ -50,6 +50,21 @@ func sendKeys(ctx context.Context, t *testing.T, p *siptest.Baresip, keys string
 	}
 }
 
+// dialAnswered has phone p, once registered, call uri and waits until the
+// call is answered (by a phone or an app).
+func dialAnswered(ctx context.Context, t *testing.T, p *siptest.Baresip, uri string) {
+	t.Helper()
+	if err := p.WaitRegistered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Dial(ctx, uri); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.WaitEstablished(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestVoicemailLeaveAndListen has baresip 101 call 102, whose phone is
 // not registered: voicemail answers with 102's default greeting and records
 // 101's tone. The message is in 102's mailbox with the tone in it, 102 gets
@@ -75,15 +90,7 @@ func TestVoicemailLeaveAndListen(t *testing.T) {
 
 	caller := siptest.StartBaresip(t, siptest.BaresipConfig{Ext: "101", Password: sipPassword(tn.Domain, "101"), Domain: tn.Domain,
 		PBX: m.SIP.Addr("udp"), ToneHz: toneCaller, Register: true})
-	if err := caller.WaitRegistered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := caller.Dial(ctx, "sip:102@acme.test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := caller.WaitEstablished(ctx); err != nil {
-		t.Fatal(err)
-	}
+	dialAnswered(ctx, t, caller, "sip:102@acme.test")
 	// The greeting ("the person at extension 1 0 2 is not available...")
 	// and the beep take about 7.2 s; then about 3 s of message.
 	time.Sleep(10500 * time.Millisecond)
@@ -143,15 +150,7 @@ func TestVoicemailLeaveAndListen(t *testing.T) {
 	// 102 listens: 777, PIN 2468#, 1 for new messages, then 2 to save.
 	owner := siptest.StartBaresip(t, siptest.BaresipConfig{Ext: "102", Password: sipPassword(tn.Domain, "102"), Domain: tn.Domain,
 		PBX: m.SIP.Addr("udp"), ToneHz: toneCallee, Register: true})
-	if err := owner.WaitRegistered(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := owner.Dial(ctx, "sip:777@acme.test"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := owner.WaitEstablished(ctx); err != nil {
-		t.Fatal(err)
-	}
+	dialAnswered(ctx, t, owner, "sip:777@acme.test")
 	time.Sleep(time.Second)
 	sendKeys(ctx, t, owner, "2468#")
 	time.Sleep(1500 * time.Millisecond)
